@@ -1,0 +1,41 @@
+# LeadScore: `make demo` and `make test` work on a fresh Debian machine.
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+BIN := .build/release/leadscore
+
+.PHONY: deps build demo test fixtures bench clean
+
+## Install the system libraries the package links (OpenBLAS, LAPACKE), only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build -c release --product leadscore
+
+## Train on the bundled history, score the bundled new leads, show a few.
+demo: build
+	LEADSCORE_CREATED_AT=2026-01-01T00:00:00Z $(BIN) train datasets/leads.csv --target status --positive accepted \
+	  --id lead_id --exclude reject_reason --time created_at --holdout-after 2026-06-30 --out models/leads.json
+	$(BIN) score datasets/new-leads.csv --model models/leads.json --out /tmp/leadscore-demo-scores.csv
+	@echo "--- first scored leads (all in /tmp/leadscore-demo-scores.csv) ---"
+	@head -n 8 /tmp/leadscore-demo-scores.csv
+
+test: deps
+	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}
+
+## Regenerate the reference fixtures (needs: pip install statsmodels scikit-learn pandas).
+fixtures:
+	python3 Tests/Fixtures/make_fixtures.py
+
+## Regenerate the bundled synthetic data (the exact commands behind datasets/).
+datasets: build
+	$(BIN) generate --rows 20000 --seed 7 --out datasets/leads.csv
+	$(BIN) generate --rows 5000 --seed 8 --unlabeled --out datasets/new-leads.csv
+
+clean:
+	rm -rf .build

@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "LeadScore",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "leadscore", targets: ["leadscore"]),
+        .library(name: "LeadModel", targets: ["LeadModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLAPACKE",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(name: "LinearAlgebra", dependencies: ["CLAPACKE"]),
+        .target(name: "LeadData"),
+        .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData"]),
+        .target(
+            name: "LeadScoreCLI",
+            dependencies: [
+                "LeadModel", "LeadData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "leadscore", dependencies: ["LeadScoreCLI"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LeadDataTests", dependencies: ["LeadData"]),
+        .testTarget(
+            name: "LeadModelTests",
+            dependencies: [
+                "LeadModel", "LeadData",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel"]),
+    ]
+)

@@ -1,0 +1,213 @@
+/// A streaming RFC 4180 CSV reader over bytes.
+///
+/// Handles quoted fields, doubled quotes, delimiters and newlines inside quotes, CRLF and lone LF
+/// line ends, a UTF-8 byte-order mark, and blank lines (skipped). Memory is one read buffer plus the
+/// current record, whatever the file size.
+public final class CSVReader {
+    public let path: String
+    public let delimiter: UInt8
+    private let source: ByteSource
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var position = 0
+    private var end = 0
+    private var exhausted = false
+    private var atStart = true
+    /// The physical line the reader is on (1-based).
+    private var line = 1
+    private var recordsRead = 0
+    /// Bytes consumed so far (for progress reporting).
+    public private(set) var bytesConsumed = 0
+
+    public static let defaultChunkSize = 1 << 20
+
+    public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize) throws(InputError) {
+        self.path = path
+        self.delimiter = delimiter
+        self.source = try ByteSource(path: path)
+        self.buffer = .allocate(byteCount: max(16, chunkSize), alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    public var sizeInBytes: Int? { source.sizeInBytes }
+
+    private func refill() throws(InputError) -> Bool {
+        if exhausted { return false }
+        let n = try source.read(into: buffer)
+        position = 0
+        end = n
+        if n == 0 { exhausted = true; return false }
+        return true
+    }
+
+    @inline(__always)
+    private func nextByte() throws(InputError) -> UInt8? {
+        if position == end {
+            guard try refill() else { return nil }
+        }
+        let b = buffer.load(fromByteOffset: position, as: UInt8.self)
+        position += 1
+        bytesConsumed += 1
+        return b
+    }
+
+    @inline(__always)
+    private func peekByte() throws(InputError) -> UInt8? {
+        if position == end {
+            guard try refill() else { return nil }
+        }
+        return buffer.load(fromByteOffset: position, as: UInt8.self)
+    }
+
+    private func skipBOM() throws(InputError) {
+        atStart = false
+        guard try peekByte() == 0xEF else { return }
+        // The BOM is three bytes; they may straddle a chunk boundary only with absurdly small chunks.
+        if end - position >= 3,
+           buffer.load(fromByteOffset: position + 1, as: UInt8.self) == 0xBB,
+           buffer.load(fromByteOffset: position + 2, as: UInt8.self) == 0xBF {
+            position += 3
+            bytesConsumed += 3
+        }
+    }
+
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+
+    /// Reads the next non-blank record into `record`. Returns false at end of input.
+    ///
+    /// - Throws: `InputError` for an unterminated quoted field (with the line where the record began).
+    public func next(into record: inout CSVRecord) throws(InputError) -> Bool {
+        if atStart { try skipBOM() }
+        let quote = UInt8(ascii: "\"")
+        let lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
+        let delimiter = self.delimiter
+        while true {
+            record.reset(line: line, index: recordsRead)
+            var state = State.fieldStart
+            var sawAnything = false
+            var quotedFieldStartLine = line
+            while true {
+                // Fast path: copy a run of plain bytes of an unquoted field in one go.
+                if state == .unquoted && position < end {
+                    let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    var i = position
+                    while i < end {
+                        let c = base[i]
+                        if c == delimiter || c == lf || c == cr || c == quote { break }
+                        i += 1
+                    }
+                    if i > position {
+                        record.bytes.append(contentsOf: UnsafeBufferPointer(start: base + position, count: i - position))
+                        bytesConsumed += i - position
+                        position = i
+                        continue
+                    }
+                }
+                guard let c = try nextByte() else {
+                    // End of input.
+                    if state == .quoted {
+                        throw InputError(file: path, line: quotedFieldStartLine, column: record.ends.count + 1,
+                                         message: "unterminated quoted field: the file ends before its closing quote")
+                    }
+                    if !sawAnything {
+                        return false
+                    }
+                    record.ends.append(record.bytes.count)
+                    recordsRead += 1
+                    return true
+                }
+                sawAnything = true
+                switch state {
+                case .fieldStart, .unquoted:
+                    if c == delimiter {
+                        record.ends.append(record.bytes.count)
+                        state = .fieldStart
+                    } else if c == lf || c == cr {
+                        if c == cr, try peekByte() == lf { _ = try nextByte() }
+                        line += 1
+                        if record.ends.isEmpty && record.bytes.isEmpty && state == .fieldStart {
+                            // A blank line: skip it and start the record on the next line.
+                            record.reset(line: line, index: recordsRead)
+                            sawAnything = false
+                            continue
+                        }
+                        record.ends.append(record.bytes.count)
+                        recordsRead += 1
+                        return true
+                    } else if c == quote && state == .fieldStart {
+                        state = .quoted
+                        quotedFieldStartLine = record.line
+                    } else {
+                        record.bytes.append(c)
+                        state = .unquoted
+                    }
+                case .quoted:
+                    if c == quote {
+                        state = .quoteInQuoted
+                    } else {
+                        if c == lf { line += 1 }
+                        record.bytes.append(c)
+                    }
+                case .quoteInQuoted:
+                    if c == quote {
+                        record.bytes.append(quote)
+                        state = .quoted
+                    } else if c == delimiter {
+                        record.ends.append(record.bytes.count)
+                        state = .fieldStart
+                    } else if c == lf || c == cr {
+                        if c == cr, try peekByte() == lf { _ = try nextByte() }
+                        line += 1
+                        record.ends.append(record.bytes.count)
+                        recordsRead += 1
+                        return true
+                    } else {
+                        // Text after a closing quote ("ab"c): kept literally, as most readers do.
+                        record.bytes.append(c)
+                        state = .unquoted
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the header record and returns the column names, trimmed.
+    ///
+    /// - Throws: when the input is empty, a name is empty or repeated, or is not UTF-8.
+    public func readHeader() throws(InputError) -> [String] {
+        var record = CSVRecord()
+        guard try next(into: &record) else {
+            throw InputError(file: path, line: 1, message: "the file is empty; a header row is required")
+        }
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        for i in 0..<record.fieldCount {
+            guard let raw = record.string(i) else {
+                throw InputError(file: path, line: record.line, column: i + 1, message: "header name is not valid UTF-8")
+            }
+            let name = raw.trimmedWhitespace
+            if name.isEmpty {
+                throw InputError(file: path, line: record.line, column: i + 1, message: "header name is empty")
+            }
+            if let first = seen[name] {
+                throw InputError(file: path, line: record.line, column: i + 1, columnName: name,
+                                 message: "duplicate column name (also column \(first + 1))")
+            }
+            seen[name] = i
+            names.append(name)
+        }
+        recordsRead = 0
+        return names
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and line breaks.
+    public var trimmedWhitespace: String {
+        let ws: Set<Character> = [" ", "\t", "\n", "\r"]
+        guard let first = firstIndex(where: { !ws.contains($0) }) else { return "" }
+        let last = lastIndex(where: { !ws.contains($0) })!
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,56 @@
+/// One parsed record: field contents (quotes removed, doubled quotes collapsed) stored back to back.
+///
+/// The record is reused from row to row so the hot path allocates nothing per field.
+public struct CSVRecord: Sendable {
+    /// Bytes of all fields, concatenated.
+    public internal(set) var bytes: [UInt8] = []
+    /// `ends[i]` is the end offset of field i in `bytes`; field i starts at `ends[i-1]` (or 0).
+    public internal(set) var ends: [Int] = []
+    /// 1-based physical line where the record starts.
+    public internal(set) var line: Int = 0
+    /// 0-based index of the record among data records (the header is not counted).
+    public internal(set) var index: Int = 0
+
+    public init() {
+        bytes.reserveCapacity(4096)
+        ends.reserveCapacity(64)
+    }
+
+    public var fieldCount: Int { ends.count }
+
+    @inlinable
+    public func range(_ i: Int) -> Range<Int> {
+        (i == 0 ? 0 : ends[i - 1])..<ends[i]
+    }
+
+    /// Calls `body` with the raw bytes of field `i`.
+    @inlinable
+    public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let r = range(i)
+        return try bytes.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[r]))
+        }
+    }
+
+    /// Field `i` as a String, or nil when its bytes are not valid UTF-8.
+    public func string(_ i: Int) -> String? {
+        withField(i) { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// Field `i` decoded leniently (invalid bytes replaced), for messages.
+    public func displayString(_ i: Int) -> String {
+        withField(i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// All fields as Strings (replacing invalid UTF-8), for tests and small tools.
+    public var fields: [String] {
+        (0..<fieldCount).map { displayString($0) }
+    }
+
+    mutating func reset(line: Int, index: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        self.line = line
+        self.index = index
+    }
+}

@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// How raw field bytes are read as values: missing markers, numbers, booleans and ISO 8601 dates.
+///
+/// Every function works on bytes, so the scoring loop never builds a String for a numeric field.
+public struct FieldParser: Sendable {
+    /// Values that mean "missing" after trimming (compared exactly, case-sensitive).
+    public let missingMarkers: Set<[UInt8]>
+
+    /// The markers every CSV export uses: empty, NA, N/A, null, NULL.
+    public static let standardMissing = ["", "NA", "N/A", "null", "NULL"]
+
+    private let longestMarker: Int
+
+    public init(extraMissing: [String] = []) {
+        missingMarkers = Set((FieldParser.standardMissing + extraMissing).map { Array($0.utf8) })
+        longestMarker = missingMarkers.map(\.count).max() ?? 0
+    }
+
+    // MARK: - Trimming and missing
+
+    @inline(__always)
+    public static func trim(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var lo = 0
+        var hi = b.count
+        while lo < hi, isSpace(b[lo]) { lo += 1 }
+        while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
+        if lo == 0 && hi == b.count { return b }
+        return UnsafeBufferPointer(rebasing: b[lo..<hi])
+    }
+
+    @inline(__always)
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+
+    /// True when the trimmed bytes are one of the missing markers.
+    @inline(__always)
+    public func isMissing(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool {
+        if trimmed.isEmpty { return true }
+        if trimmed.count > longestMarker { return false }
+        return missingMarkers.contains(Array(trimmed))
+    }
+
+    // MARK: - Numbers
+
+    /// Outcome of reading a field as a number.
+    public enum NumberResult: Equatable, Sendable {
+        case value(Double)
+        /// Not a decimal number at all (text, a date, "inf", "NaN", hex).
+        case notANumber
+        /// A well-formed decimal whose magnitude overflows a Double (1e309).
+        case outOfRange
+    }
+
+    /// Reads a plain decimal number: optional sign, digits with an optional point, optional exponent.
+    ///
+    /// `NaN`, `inf`, hexadecimal and thousands separators are not numbers here: a CRM export that
+    /// holds them has a problem a person should see. The conversion itself is `strtod`, correctly rounded.
+    public static func number(_ trimmed: UnsafeBufferPointer<UInt8>) -> NumberResult {
+        let n = trimmed.count
+        if n == 0 || n > 400 { return .notANumber }
+        var i = 0
+        if trimmed[i] == UInt8(ascii: "+") || trimmed[i] == UInt8(ascii: "-") { i += 1 }
+        var digits = 0
+        while i < n, trimmed[i] &- 48 < 10 { i += 1; digits += 1 }
+        if i < n, trimmed[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < n, trimmed[i] &- 48 < 10 { i += 1; digits += 1 }
+        }
+        if digits == 0 { return .notANumber }
+        if i < n, trimmed[i] == UInt8(ascii: "e") || trimmed[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < n, trimmed[i] == UInt8(ascii: "+") || trimmed[i] == UInt8(ascii: "-") { i += 1 }
+            var expDigits = 0
+            while i < n, trimmed[i] &- 48 < 10 { i += 1; expDigits += 1 }
+            if expDigits == 0 { return .notANumber }
+        }
+        if i != n { return .notANumber }
+        // Fast exact path: up to 15 significant digits, no exponent, no point → integer.
+        var value = 0.0
+        var simple = n <= 15
+        if simple {
+            var j = 0
+            var negative = false
+            if trimmed[0] == UInt8(ascii: "-") { negative = true; j = 1 } else if trimmed[0] == UInt8(ascii: "+") { j = 1 }
+            var acc: Int64 = 0
+            var scale = 0
+            var seenPoint = false
+            while j < n {
+                let c = trimmed[j]
+                if c == UInt8(ascii: ".") { seenPoint = true } else if c &- 48 < 10 {
+                    acc = acc * 10 + Int64(c &- 48)
+                    if seenPoint { scale += 1 }
+                } else { simple = false; break }
+                j += 1
+            }
+            if simple {
+                // acc < 10^15 and a power of ten ≤ 10^15 are exact doubles; one division rounds correctly.
+                value = Double(acc)
+                if scale > 0 { value /= powersOfTen[scale] }
+                return .value(negative ? -value : value)
+            }
+        }
+        var stack = [CChar](repeating: 0, count: n + 1)
+        for k in 0..<n { stack[k] = CChar(bitPattern: trimmed[k]) }
+        value = strtod(stack, nil)
+        if !value.isFinite { return .outOfRange }
+        return .value(value)
+    }
+
+    private static let powersOfTen: [Double] = (0...16).map { p in
+        var v = 1.0
+        for _ in 0..<p { v *= 10 }
+        return v
+    }
+
+    // MARK: - Booleans
+
+    /// true/false, yes/no (any case); nil otherwise.
+    public static func boolean(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard trimmed.count >= 2 && trimmed.count <= 5 else { return nil }
+        var lower = [UInt8]()
+        lower.reserveCapacity(trimmed.count)
+        for c in trimmed { lower.append(c >= 65 && c <= 90 ? c + 32 : c) }
+        switch lower {
+        case Array("true".utf8), Array("yes".utf8): return true
+        case Array("false".utf8), Array("no".utf8): return false
+        default: return nil
+        }
+    }
+
+    // MARK: - Dates
+
+    /// An ISO 8601 date or date-time (`2024-03-01`, `2024-03-01T14:05:00Z`, `2024-03-01 14:05`,
+    /// with an optional offset), as days since 1970-01-01 UTC (fractional for times).
+    public static func date(_ trimmed: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = trimmed.count
+        guard n >= 10 else { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= n else { return nil }
+            var v = 0
+            for k in from..<(from + count) {
+                let d = trimmed[k] &- 48
+                if d >= 10 { return nil }
+                v = v * 10 + Int(d)
+            }
+            return v
+        }
+        guard let y = digits(0, 4), trimmed[4] == UInt8(ascii: "-"), let m = digits(5, 2),
+              trimmed[7] == UInt8(ascii: "-"), let d = digits(8, 2),
+              (1...12).contains(m), d >= 1, d <= daysInMonth(y, m) else { return nil }
+        var days = Double(daysFromCivil(y, m, d))
+        if n == 10 { return days }
+        guard trimmed[10] == UInt8(ascii: "T") || trimmed[10] == UInt8(ascii: " "),
+              let hh = digits(11, 2), n >= 16, trimmed[13] == UInt8(ascii: ":"), let mm = digits(14, 2),
+              hh < 24, mm < 60 else { return nil }
+        var i = 16
+        var seconds = Double(hh * 3600 + mm * 60)
+        if i < n, trimmed[i] == UInt8(ascii: ":") {
+            guard let ss = digits(i + 1, 2), ss < 61 else { return nil }
+            seconds += Double(ss)
+            i += 3
+            if i < n, trimmed[i] == UInt8(ascii: ".") {
+                i += 1
+                var scale = 0.1
+                var any = false
+                while i < n, trimmed[i] &- 48 < 10 {
+                    seconds += Double(trimmed[i] - 48) * scale
+                    scale /= 10
+                    i += 1
+                    any = true
+                }
+                if !any { return nil }
+            }
+        }
+        if i < n {
+            if trimmed[i] == UInt8(ascii: "Z") {
+                i += 1
+            } else if trimmed[i] == UInt8(ascii: "+") || trimmed[i] == UInt8(ascii: "-") {
+                let sign: Double = trimmed[i] == UInt8(ascii: "+") ? 1 : -1
+                guard let oh = digits(i + 1, 2) else { return nil }
+                var om = 0
+                if i + 3 < n && trimmed[i + 3] == UInt8(ascii: ":") {
+                    guard let v = digits(i + 4, 2) else { return nil }
+                    om = v
+                    i += 6
+                } else if let v = digits(i + 3, 2) {
+                    om = v
+                    i += 5
+                } else {
+                    i += 3
+                }
+                seconds -= sign * Double(oh * 3600 + om * 60)
+            }
+        }
+        guard i == n else { return nil }
+        days += seconds / 86400
+        return days
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil-days algorithm).
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    /// The civil date (year, month, day) of a day count since 1970-01-01.
+    public static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
+        switch m {
+        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Parses a date given on the command line (`--holdout-after 2024-06-30`).
+    public static func date(_ text: String) -> Double? {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { p in date(UnsafeBufferPointer(p)) }
+    }
+}

@@ -1,0 +1,57 @@
+/// A problem with input data, located precisely enough for a person to open the file and fix it.
+///
+/// `line` is the 1-based physical line where the offending record starts (the header is line 1),
+/// `column` the 1-based field position and `columnName` its header name when known.
+public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var columnName: String?
+    public var value: String?
+    public var message: String
+    /// True when the input itself could not be opened (exit status 66 rather than 65).
+    public var isMissingInput = false
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, columnName: String? = nil,
+                value: String? = nil, message: String, isMissingInput: Bool = false) {
+        self.isMissingInput = isMissingInput
+        self.file = file
+        self.line = line
+        self.column = column
+        self.columnName = columnName
+        self.value = value
+        self.message = message
+    }
+
+    /// `file:line:column: message (column 'name', value "…")`, the shape editors and grep understand.
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        if let column { s += ":\(column)" }
+        s += ": " + message
+        var details: [String] = []
+        if let columnName { details.append("column '\(columnName)'") }
+        if let value { details.append("value \"\(InputError.abbreviate(value))\"") }
+        if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
+        return s
+    }
+
+    /// Long values (a 1 MB field) are cut so an error message stays one readable line.
+    public static func abbreviate(_ v: String) -> String {
+        let limit = 60
+        let escaped = v.replacingAll("\n", with: "\\n").replacingAll("\r", with: "\\r")
+        if escaped.count <= limit { return escaped }
+        return String(escaped.prefix(limit)) + "… (\(v.utf8.count) bytes)"
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        out.reserveCapacity(utf8.count)
+        for ch in self {
+            if ch == target { out += replacement } else { out.append(ch) }
+        }
+        return out
+    }
+}

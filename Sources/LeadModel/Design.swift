@@ -1,0 +1,150 @@
+import LeadData
+
+/// The map from a raw row to model terms: one encoding per feature column and the term names.
+///
+/// Term `j` (0 ≤ j < `termCount`) has coefficient `beta[j]`; the intercept is stored apart.
+public struct Design: Codable, Sendable, Equatable {
+    public var columns: [ColumnEncoding]
+    public var termNames: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case columns
+        case termNames = "term_names"
+    }
+
+    public var termCount: Int { termNames.count }
+
+    /// Index of the column that owns each term.
+    public var termColumn: [Int] {
+        var owner = [Int](repeating: -1, count: termCount)
+        for (c, col) in columns.enumerated() { for t in col.terms { owner[t] = c } }
+        return owner
+    }
+}
+
+/// A design bound to one file's header: the field index of each column and fast level lookups.
+public struct RowResolver: Sendable {
+    public let design: Design
+    public let file: String
+    public let header: [String]
+    /// Field index in the record of each design column.
+    public let fieldIndex: [Int]
+    private let levelTables: [ByteKeyTable?]
+    private let missingLevel: [Int?]
+    public let parser: FieldParser
+
+    /// Binds `design` to `header`.
+    /// - Throws: an `InputError` that lists every column the model needs and the file lacks.
+    public init(design: Design, header: [String], file: String, parser: FieldParser) throws(InputError) {
+        self.design = design
+        self.file = file
+        self.header = header
+        self.parser = parser
+        var position: [String: Int] = [:]
+        for (i, h) in header.enumerated() { position[h] = i }
+        var indices: [Int] = []
+        var absent: [String] = []
+        for col in design.columns {
+            if let i = position[col.name] { indices.append(i) } else { absent.append(col.name); indices.append(-1) }
+        }
+        if !absent.isEmpty {
+            throw InputError(file: file, line: 1,
+                             message: "the file lacks \(absent.count) column(s) the model needs: "
+                                + absent.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        fieldIndex = indices
+        var tables: [ByteKeyTable?] = []
+        var missing: [Int?] = []
+        for col in design.columns {
+            if col.type == .categorical, let groups = col.groups {
+                var table = ByteKeyTable(capacity: groups.count + (groups.last?.pooled?.count ?? 0))
+                var missingIndex: Int?
+                for (g, group) in groups.enumerated() {
+                    if group.value == ColumnEncoding.otherName {
+                        for v in group.pooled ?? [] {
+                            if v.isEmpty { missingIndex = g } else { table.set(v, g) }
+                        }
+                    } else if group.value.isEmpty {
+                        missingIndex = g
+                    } else {
+                        table.set(group.value, g)
+                    }
+                }
+                tables.append(table)
+                missing.append(missingIndex)
+            } else {
+                tables.append(nil)
+                missing.append(nil)
+            }
+        }
+        levelTables = tables
+        missingLevel = missing
+    }
+
+    /// Resolves design column `c` from its trimmed field bytes.
+    @inline(__always)
+    public func resolve(_ c: Int, _ trimmed: UnsafeBufferPointer<UInt8>) -> Result<ResolvedValue, ValueProblem> {
+        let col = design.columns[c]
+        if parser.isMissing(trimmed) {
+            if col.type == .categorical {
+                if let g = missingLevel[c] { return .success(.level(g)) }
+                return .success(.unseen)
+            }
+            return .success(.missing)
+        }
+        switch col.type {
+        case .numeric:
+            switch FieldParser.number(trimmed) {
+            case .value(let v): return .success(.number(v))
+            case .outOfRange: return .failure(.outOfRange)
+            case .notANumber: return .failure(.expectedNumber)
+            }
+        case .boolean:
+            if let b = FieldParser.boolean(trimmed) { return .success(.number(b ? 1 : 0)) }
+            if case .value(let v) = FieldParser.number(trimmed), v == 0 || v == 1 { return .success(.number(v)) }
+            return .failure(.expectedBoolean)
+        case .categorical:
+            if let g = levelTables[c]!.value(for: trimmed) { return .success(.level(g)) }
+            if String(validating: trimmed, as: UTF8.self) == nil { return .failure(.invalidUTF8) }
+            return .success(.unseen)
+        case .date:
+            return .success(.missing)
+        }
+    }
+
+    /// Resolves every design column of `record` into `values`.
+    ///
+    /// - Throws: an `InputError` naming line, column and value for a wrong field count or a value
+    ///   that does not fit its column's type.
+    public func resolve(_ record: CSVRecord, into values: inout [ResolvedValue]) throws(InputError) {
+        if record.fieldCount != header.count {
+            throw InputError(file: file, line: record.line, column: min(record.fieldCount, header.count + 1),
+                             message: "expected \(header.count) fields, found \(record.fieldCount)")
+        }
+        values.removeAll(keepingCapacity: true)
+        for c in 0..<design.columns.count {
+            let f = fieldIndex[c]
+            let result = record.withField(f) { resolve(c, FieldParser.trim($0)) }
+            switch result {
+            case .success(let v): values.append(v)
+            case .failure(let problem):
+                throw InputError(file: file, line: record.line, column: f + 1, columnName: header[f],
+                                 value: record.displayString(f).trimmedWhitespace, message: problem.message)
+            }
+        }
+    }
+}
+
+/// Why a field could not be read as its column's type.
+public enum ValueProblem: Error, Sendable {
+    case expectedNumber, outOfRange, expectedBoolean, invalidUTF8
+
+    public var message: String {
+        switch self {
+        case .expectedNumber: return "text in a numeric column: expected a number"
+        case .outOfRange: return "number out of range for a 64-bit float"
+        case .expectedBoolean: return "expected a boolean (true/false, yes/no, 1/0)"
+        case .invalidUTF8: return "value is not valid UTF-8"
+        }
+    }
+}

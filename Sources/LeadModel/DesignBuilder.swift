@@ -1,0 +1,109 @@
+import LeadData
+
+/// Turns column profiles from the first pass into a `Design` (and the schema and notices that say
+/// what happened to each column).
+struct DesignBuilder {
+    var minLevelCount: Int
+    var types: [String: ColumnType]
+
+    struct Output {
+        var design: Design
+        var schema: [SchemaColumn]
+        var notices: [String]
+    }
+
+    /// Builds the design from `profiles` (feature columns, in file order).
+    func build(_ profiles: [ColumnProfile]) -> Output {
+        var columns: [ColumnEncoding] = []
+        var termNames: [String] = []
+        var schema: [SchemaColumn] = []
+        var notices: [String] = []
+
+        for profile in profiles {
+            let type = types[profile.name] ?? profile.inferredType
+            var entry = SchemaColumn(name: profile.name, type: type, role: .feature, missing: profile.missing,
+                                     distinct: profile.tooManyLevels ? nil : profile.levelCounts.count, note: nil)
+            func drop(_ note: String) {
+                entry.role = .dropped
+                entry.note = note
+                notices.append("column '\(profile.name)' dropped: \(note)")
+            }
+            if profile.looksMostlyNumeric && types[profile.name] == nil, let first = profile.firstNonNumeric {
+                notices.append("column '\(profile.name)' looks numeric but \(profile.nonMissing - profile.numericCount) value(s) are not numbers (first at line \(first.line): \"\(first.value)\"); treated as categorical. Use --type \(profile.name)=numeric to report those values as errors instead.")
+            }
+            switch type {
+            case .date:
+                drop("a date column is not a model term (use it with --time for a holdout by date)")
+            case .numeric, .boolean:
+                let sd = profile.standardDeviation
+                if profile.count == 0 {
+                    drop("no values in the training rows")
+                } else if !(sd > 0) || !sd.isFinite {
+                    drop("constant (every value is \(profile.mean))")
+                } else {
+                    var col = ColumnEncoding(name: profile.name, type: type)
+                    col.mean = profile.mean
+                    col.scale = sd
+                    col.minimum = profile.minimum
+                    col.maximum = profile.maximum
+                    col.term = termNames.count
+                    termNames.append(profile.name)
+                    col.missingCount = profile.trainingMissing
+                    if profile.trainingMissing > 0 {
+                        col.missingTerm = termNames.count
+                        termNames.append("\(profile.name)=\(ColumnEncoding.missingName)")
+                    }
+                    columns.append(col)
+                }
+            case .categorical:
+                if profile.tooManyLevels {
+                    drop("more than \(profile.levelLimit) distinct values: an identifier, not a pattern (exclude it, or pass it with --id)")
+                    break
+                }
+                var counts = profile.levelCounts
+                if profile.trainingMissing > 0 { counts[""] = profile.trainingMissing }
+                var frequent: [(String, Int)] = []
+                var rare: [(String, Int)] = []
+                for (value, n) in counts {
+                    if n >= minLevelCount { frequent.append((value, n)) } else { rare.append((value, n)) }
+                }
+                var groups: [ColumnEncoding.LevelGroup] = frequent.map { .init(value: $0.0, count: $0.1, term: nil, pooled: nil) }
+                if !rare.isEmpty {
+                    let pooled = rare.map(\.0).sorted(by: DesignBuilder.byteOrder)
+                    groups.append(.init(value: ColumnEncoding.otherName, count: rare.reduce(0) { $0 + $1.1 },
+                                        term: nil, pooled: pooled))
+                }
+                // Most frequent first; ties by bytes. The first is the reference level.
+                groups.sort { a, b in a.count != b.count ? a.count > b.count : DesignBuilder.byteOrder(a.value, b.value) }
+                if groups.count < 2 {
+                    drop(groups.isEmpty ? "no values in the training rows" : "constant (one level\(rare.isEmpty ? "" : " after pooling rare levels"))")
+                    break
+                }
+                var col = ColumnEncoding(name: profile.name, type: .categorical)
+                col.reference = groups[0].value
+                for g in 1..<groups.count {
+                    groups[g].term = termNames.count
+                    termNames.append(col.termName(group: groups[g]))
+                }
+                col.groups = groups
+                col.unseen = groups.contains { $0.value == ColumnEncoding.otherName } ? .other : .average
+                col.missingCount = profile.trainingMissing
+                columns.append(col)
+            }
+            schema.append(entry)
+        }
+        return Output(design: Design(columns: columns, termNames: termNames), schema: schema, notices: notices)
+    }
+
+    /// Orders strings by their UTF-8 bytes (the same order as Python's `sorted` on code points).
+    static func byteOrder(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+}
+
+extension ColumnEncoding {
+    init(name: String, type: ColumnType) {
+        self.name = name
+        self.type = type
+    }
+}

@@ -1,0 +1,504 @@
+import Foundation
+import LeadData
+import LinearAlgebra
+
+/// What `train` produced, with everything the summary prints.
+public struct TrainingOutcome: Sendable {
+    public var model: LeadScoreModel
+    /// Rows not used, with their errors (only with `--on-error skip`).
+    public var rowErrors: [InputError]
+    public var skippedRows: Int
+}
+
+/// Trains a scoring model from a CSV export in two streaming passes.
+///
+/// Pass 1 infers column types and learns levels and moments from the training rows (the holdout only
+/// counts towards types); pass 2 encodes rows straight into the column-major design matrix. Memory is
+/// the encoded matrix plus one record, whatever the file size. Standard input is spooled to a
+/// temporary file first, since it cannot be read twice.
+public struct Trainer {
+    public var options: TrainingOptions
+    /// Called with a line of progress (stage, rows) for long runs; the CLI decides whether to show it.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(options: TrainingOptions) { self.options = options }
+
+    /// Row errors kept in full (for the summary and `--errors`); the rest are only counted.
+    public static let keptErrors = 1000
+
+    public func train() throws -> TrainingOutcome {
+        var path = options.dataPath
+        var spooled: String?
+        if path == "-" {
+            spooled = try Trainer.spoolStandardInput()
+            path = spooled!
+        }
+        defer { if let spooled { unlink(spooled) } }
+        return try train(path: path, displayName: options.dataPath)
+    }
+
+    static func spoolStandardInput() throws -> String {
+        let template = FileManager.default.temporaryDirectory.appendingPathComponent("leadscore-stdin-XXXXXX").path
+        var buffer = Array(template.utf8CString)
+        let fd = mkstemp(&buffer)
+        guard fd >= 0 else { throw InputError(file: "-", message: "cannot create a temporary file to hold standard input") }
+        let path = String(cString: buffer)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate(); close(fd) }
+        while true {
+            let n = Glibc.read(0, chunk.baseAddress, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var off = 0
+            while off < n {
+                let w = Glibc.write(fd, chunk.baseAddress! + off, n - off)
+                if w <= 0 { throw InputError(file: "-", message: "cannot write standard input to a temporary file") }
+                off += w
+            }
+        }
+        return path
+    }
+
+    // MARK: - Pass 1
+
+    private struct FirstPass {
+        var header: [String] = []
+        var targetIndex = 0
+        var idIndex: Int?
+        var timeIndex: Int?
+        var features: [Int] = []
+        var profiles: [ColumnProfile] = []
+        var targetCounts: [String: (count: Int, line: Int)] = [:]
+        var badRows = Set<Int>()
+        var errors: [InputError] = []
+        var records = 0
+        var trainingRows = 0
+        var holdoutRows = 0
+        var firstTime = Double.infinity
+        var lastTime = -Double.infinity
+    }
+
+    private func isHoldout(index: Int, time: Double?) -> Bool {
+        if let after = options.holdoutAfter, let time { return time > after }
+        if options.holdoutAfter != nil { return false }
+        return options.holdoutFraction > 0 && SplitMix64.rowUniform(seed: options.seed, index: index) < options.holdoutFraction
+    }
+
+    private func firstPass(path: String, display: String, parser: FieldParser) throws -> FirstPass {
+        var pass = FirstPass()
+        let reader = try CSVReader(path: path, delimiter: options.delimiter)
+        pass.header = try reader.readHeader().map { $0 }
+        let header = pass.header
+        let position = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        func column(_ name: String, _ role: String) throws -> Int {
+            guard let i = position[name] else {
+                throw InputError(file: display, line: 1, columnName: name,
+                                 message: "no \(role) column '\(name)' in the header; columns are: \(header.map { "'\($0)'" }.joined(separator: ", "))")
+            }
+            return i
+        }
+        pass.targetIndex = try column(options.target, "target")
+        if let id = options.idColumn { pass.idIndex = try column(id, "id") }
+        if let t = options.timeColumn { pass.timeIndex = try column(t, "time") }
+        var excluded = Set<Int>()
+        for e in options.exclude { excluded.insert(try column(e, "excluded")) }
+        for name in options.types.keys { _ = try column(name, "--type") }
+        pass.features = header.indices.filter {
+            $0 != pass.targetIndex && $0 != pass.idIndex && $0 != pass.timeIndex && !excluded.contains($0)
+        }
+        pass.profiles = pass.features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) }
+        let overrides = pass.features.map { options.types[header[$0]] }
+        let positive = options.positive
+        let allowed = options.negatives.isEmpty ? nil : Set(options.negatives + [positive])
+
+        var record = CSVRecord()
+        let reportEvery = 250_000
+        while true {
+            let more: Bool
+            do { more = try reader.next(into: &record) } catch var e {
+                e.file = display
+                try reject(e, index: pass.records, into: &pass)
+                break
+            }
+            guard more else { break }
+            pass.records += 1
+            if pass.records % reportEvery == 0 { progress?("read \(pass.records) rows") }
+            if let problem = rowProblem(record, header: header, pass: pass, overrides: overrides,
+                                        allowed: allowed, parser: parser, display: display) {
+                try reject(problem, index: record.index, into: &pass)
+                continue
+            }
+            let target = record.withField(pass.targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
+            var time: Double?
+            if let ti = pass.timeIndex {
+                time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) }
+            }
+            let holdout = isHoldout(index: record.index, time: time)
+            if holdout { pass.holdoutRows += 1 } else {
+                pass.trainingRows += 1
+                if let time {
+                    pass.firstTime = min(pass.firstTime, time)
+                    pass.lastTime = max(pass.lastTime, time)
+                }
+            }
+            pass.targetCounts[target, default: (0, record.line)].count += 1
+            for (k, f) in pass.features.enumerated() {
+                record.withField(f) { pass.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
+            }
+        }
+        return pass
+    }
+
+    /// The first problem with a record, or nil when it can be used.
+    private func rowProblem(_ record: CSVRecord, header: [String], pass: FirstPass, overrides: [ColumnType?],
+                            allowed: Set<String>?, parser: FieldParser, display: String) -> InputError? {
+        if record.fieldCount != header.count {
+            return InputError(file: display, line: record.line, column: min(record.fieldCount, header.count + 1),
+                              message: "expected \(header.count) fields, found \(record.fieldCount)")
+        }
+        let ti = pass.targetIndex
+        let target = record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
+        if record.withField(ti, { parser.isMissing(FieldParser.trim($0)) }) {
+            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
+                              value: target, message: "the target value is missing")
+        }
+        if let allowed, !allowed.contains(target) {
+            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti], value: target,
+                              message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
+        }
+        if let tix = pass.timeIndex {
+            let ok = record.withField(tix) { FieldParser.date(FieldParser.trim($0)) != nil }
+            if !ok {
+                return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
+                                  value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
+            }
+        }
+        for (k, f) in pass.features.enumerated() {
+            guard let type = overrides[k] else { continue }
+            let problem: String? = record.withField(f) { raw in
+                let v = FieldParser.trim(raw)
+                if parser.isMissing(v) { return nil }
+                switch type {
+                case .numeric:
+                    switch FieldParser.number(v) {
+                    case .value: return nil
+                    case .outOfRange: return ValueProblem.outOfRange.message
+                    case .notANumber: return ValueProblem.expectedNumber.message
+                    }
+                case .boolean:
+                    if FieldParser.boolean(v) != nil { return nil }
+                    if case .value(let x) = FieldParser.number(v), x == 0 || x == 1 { return nil }
+                    return ValueProblem.expectedBoolean.message
+                case .date:
+                    return FieldParser.date(v) == nil ? "expected an ISO 8601 date" : nil
+                case .categorical:
+                    return String(validating: v, as: UTF8.self) == nil ? ValueProblem.invalidUTF8.message : nil
+                }
+            }
+            if let problem {
+                return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
+                                  value: record.displayString(f).trimmedWhitespace, message: problem)
+            }
+        }
+        return nil
+    }
+
+    private func reject(_ error: InputError, index: Int, into pass: inout FirstPass) throws {
+        if options.onError == .fail { throw error }
+        pass.badRows.insert(index)
+        if pass.errors.count < Trainer.keptErrors { pass.errors.append(error) }
+    }
+
+    // MARK: - Whole run
+
+    private func train(path: String, displayName display: String) throws -> TrainingOutcome {
+        let parser = FieldParser(extraMissing: options.extraMissing)
+        progress?("pass 1: reading \(display)")
+        let pass = try firstPass(path: path, display: display, parser: parser)
+        let usable = pass.trainingRows + pass.holdoutRows
+        guard usable > 0 else {
+            throw InputError(file: display, message: pass.records == 0 ? "no data rows after the header" : "no usable rows: all \(pass.records) rows had errors")
+        }
+        guard pass.trainingRows > 0 else {
+            throw InputError(file: display, message: "every usable row fell into the holdout; nothing is left to train on (check --holdout / --holdout-after)")
+        }
+        let target = try resolveTarget(pass, display: display)
+
+        var built = DesignBuilder(minLevelCount: options.minLevelCount, types: options.types).build(pass.profiles)
+        var notices = built.notices
+        var schema = [SchemaColumn]()
+        // Schema in file order, with the non-feature roles filled in.
+        var byName = Dictionary(built.schema.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, name) in pass.header.enumerated() {
+            if let s = byName.removeValue(forKey: name) { schema.append(s); continue }
+            let role: SchemaColumn.Role = i == pass.targetIndex ? .target : i == pass.idIndex ? .id : i == pass.timeIndex ? .time : .excluded
+            schema.append(SchemaColumn(name: name, type: role == .time ? .date : .categorical, role: role, missing: 0, distinct: nil, note: nil))
+        }
+        let design = built.design
+        built.schema = []
+        if design.termCount == 0 {
+            notices.append("no usable feature columns: the model is the intercept only")
+        }
+
+        // MARK: Pass 2: encode.
+        progress?("pass 2: encoding \(pass.trainingRows) training rows into \(design.termCount) terms")
+        let k = design.termCount + 1
+        let resolver = try RowResolver(design: design, header: pass.header, file: display, parser: parser)
+        var xTrain = Matrix(rows: pass.trainingRows, cols: k)
+        var yTrain = [Double](repeating: 0, count: pass.trainingRows)
+        var xHold = Matrix(rows: pass.holdoutRows, cols: k)
+        var yHold = [Double](repeating: 0, count: pass.holdoutRows)
+        var nTrain = 0
+        var nHold = 0
+        var rowErrors = pass.errors
+        var skipped = pass.badRows.count
+        let positiveBytes = Array(options.positive.utf8)
+        do {
+            let reader = try CSVReader(path: path, delimiter: options.delimiter)
+            _ = try reader.readHeader()
+            var record = CSVRecord()
+            var values: [ResolvedValue] = []
+            while true {
+                // A record the first pass could not read (an unterminated quote) was reported there.
+                guard (try? reader.next(into: &record)) == true else { break }
+                if pass.badRows.contains(record.index) { continue }
+                do {
+                    try resolver.resolve(record, into: &values)
+                } catch {
+                    if options.onError == .fail { throw error }
+                    skipped += 1
+                    if rowErrors.count < Trainer.keptErrors { rowErrors.append(error) }
+                    continue
+                }
+                var time: Double?
+                if let ti = pass.timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
+                let holdout = isHoldout(index: record.index, time: time)
+                let y: Double = record.withField(pass.targetIndex) { Array(FieldParser.trim($0)) == positiveBytes ? 1 : 0 }
+                if holdout {
+                    guard nHold < xHold.rows else { continue }
+                    write(values, design: design, row: nHold, into: &xHold)
+                    yHold[nHold] = y
+                    nHold += 1
+                } else {
+                    guard nTrain < xTrain.rows else { continue }
+                    write(values, design: design, row: nTrain, into: &xTrain)
+                    yTrain[nTrain] = y
+                    nTrain += 1
+                }
+            }
+        }
+        if nTrain < xTrain.rows { xTrain = xTrain.topRows(nTrain); yTrain = Array(yTrain.prefix(nTrain)) }
+        if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
+
+        notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
+
+        // MARK: Fit.
+        let weights = classWeights(yTrain)
+        let lambda = options.penalty == .none ? 0 : options.lambda
+        let objective = LogisticObjective(x: xTrain, y: yTrain, weights: weights, lambda: lambda)
+        var solver = NewtonSolver()
+        solver.maxIterations = options.maxIterations
+        solver.gradientTolerance = options.gradientTolerance
+        progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
+        let result = solver.minimize(objective) { it, g in progress?("  iteration \(it): gradient \(g)") }
+        var fit = result.report
+        let p = design.termCount
+        var beta = Array(result.beta.prefix(p))
+        let intercept = result.beta[p]
+        if options.penalty == .none {
+            let largest = beta.indices.max { abs(beta[$0]) < abs(beta[$1]) }
+            if let j = largest, abs(beta[j]) > 15 || !fit.converged {
+                fit.warnings.append("quasi-complete separation suspected: term '\(design.termNames[j])' has coefficient \(rounded(beta[j], 3)) on the standardized scale; the maximum-likelihood estimate may not exist and its standard errors are unreliable. Use --penalty l2.")
+            }
+        }
+        for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
+
+        // Standard errors from the inverse Hessian at the optimum.
+        var se: [Double]?
+        var interceptSE: Double?
+        if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() {
+            let all = inv.diagonal.map { $0.squareRoot() }
+            se = Array(all.prefix(p))
+            interceptSE = all[p]
+        } else {
+            notices.append("standard errors are not available: the Hessian is singular at the solution (collinear terms)")
+        }
+
+        // Metrics.
+        let trainProb = result.eta.map(StableMath.sigmoid)
+        let trainMetrics = ClassificationMetrics(probabilities: trainProb, outcomes: yTrain)
+        var holdMetrics: ClassificationMetrics?
+        if nHold > 0 {
+            let eta = xHold.times(result.beta)
+            holdMetrics = ClassificationMetrics(probabilities: eta.map(StableMath.sigmoid), outcomes: yHold)
+        }
+
+        // Scorecard.
+        var scorecard = options.pdo.map {
+            Scorecard(pdo: $0, referenceScore: options.referenceScore, referenceOdds: options.referenceOdds ?? 1)
+        } ?? Scorecard.fitted(to: result.eta)
+        if options.pdo == nil {
+            scorecard.referenceScore = options.referenceScore
+            if let odds = options.referenceOdds { scorecard.referenceOdds = odds }
+        }
+
+        let coefficients = Coefficients(
+            terms: beta, intercept: intercept, standardErrors: se, interceptStandardError: interceptSE,
+            standardErrorsApproximate: lambda > 0,
+            original: [], originalIntercept: 0)
+        var model = LeadScoreModel(
+            format: LeadScoreModel.formatString, toolVersion: options.toolVersion,
+            createdAt: Trainer.timestamp(), target: target, idColumn: options.idColumn, schema: schema,
+            design: design, coefficients: coefficients, scorecard: scorecard, fit: fit,
+            metrics: MetricsSummary(train: trainMetrics, holdout: holdMetrics),
+            provenance: Provenance(
+                dataFile: display, dataSHA256: try Trainer.sha256(path: path), rowsRead: pass.records,
+                rowsSkipped: skipped, trainingRows: nTrain, holdoutRows: nHold,
+                holdout: options.holdoutAfterText.map { "after \($0) by \(options.timeColumn ?? "?")" }
+                    ?? (options.holdoutFraction > 0 ? "random \(options.holdoutFraction) (seed \(options.seed))" : "none"),
+                timeColumn: options.timeColumn,
+                timeWindow: pass.firstTime.isFinite ? .init(first: Trainer.dayString(pass.firstTime), last: Trainer.dayString(pass.lastTime)) : nil,
+                options: options.record),
+            notices: notices, missingMarkers: options.extraMissing)
+        model.coefficients.original = model.originalUnits()
+        model.coefficients.originalIntercept = model.originalIntercept()
+        return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
+    }
+
+    private func write(_ values: [ResolvedValue], design: Design, row: Int, into x: inout Matrix) {
+        let n = x.rows
+        x.storage.withUnsafeMutableBufferPointer { s in
+            for (c, v) in values.enumerated() {
+                design.columns[c].forEachTerm(v) { t, value in s[row + t * n] = value }
+            }
+            s[row + design.termCount * n] = 1
+        }
+    }
+
+    private func classWeights(_ y: [Double]) -> [Double] {
+        guard options.classWeight == .balanced else { return [Double](repeating: 1, count: y.count) }
+        let n = Double(y.count)
+        let pos = y.reduce(0, +)
+        let neg = n - pos
+        let wPos = pos > 0 ? n / (2 * pos) : 1
+        let wNeg = neg > 0 ? n / (2 * neg) : 1
+        return y.map { $0 > 0.5 ? wPos : wNeg }
+    }
+
+    private func resolveTarget(_ pass: FirstPass, display: String) throws -> TargetSpec {
+        let seen = pass.targetCounts.sorted { $0.value.count > $1.value.count }
+        let listing = seen.prefix(8).map { "'\($0.key)' (\($0.value.count) rows)" }.joined(separator: ", ")
+        guard pass.targetCounts[options.positive] != nil else {
+            throw InputError(file: display, columnName: options.target,
+                             message: "the positive value '\(options.positive)' never occurs in the target column; values seen: \(listing)")
+        }
+        if !options.negatives.isEmpty {
+            return TargetSpec(column: options.target, positive: options.positive, negatives: options.negatives)
+        }
+        let others = seen.filter { $0.key != options.positive }
+        if others.isEmpty {
+            throw InputError(file: display, columnName: options.target,
+                             message: "every row has the positive value '\(options.positive)'; a model needs both outcomes")
+        }
+        if others.count > 1 {
+            let second = others[1]
+            throw InputError(file: display, line: second.value.line, columnName: options.target, value: second.key,
+                             message: "the target column has \(others.count) values besides the positive '\(options.positive)': \(others.prefix(8).map { "'\($0.key)' (\($0.value.count))" }.joined(separator: ", ")); name the negative ones with --negative, or fix the rows")
+        }
+        return TargetSpec(column: options.target, positive: options.positive, negatives: [others[0].key])
+    }
+
+    /// Levels (and missing indicators) whose leads all had the same outcome: their coefficient has no
+    /// finite maximum-likelihood value, which is worth saying in words.
+    private func separationNotices(design: Design, x: Matrix, y: [Double], target: TargetSpec) -> [String] {
+        var out: [String] = []
+        let n = x.rows
+        for col in design.columns {
+            var indicatorTerms: [Int] = []
+            if col.type == .categorical { indicatorTerms = col.terms } else if let m = col.missingTerm { indicatorTerms = [m] }
+            for t in indicatorTerms {
+                var count = 0.0
+                var positives = 0.0
+                x.storage.withUnsafeBufferPointer { s in
+                    for i in 0..<n where s[i + t * n] == 1 { count += 1; positives += y[i] }
+                }
+                if count > 0 && (positives == 0 || positives == count) {
+                    let outcome = positives == 0 ? "not '\(target.positive)'" : "'\(target.positive)'"
+                    out.append("separation: every one of the \(Int(count)) training leads with \(design.termNames[t]) was \(outcome); without a penalty its coefficient runs off to infinity (the default --penalty l2 keeps it finite)")
+                }
+            }
+        }
+        return out
+    }
+
+    static func sha256(path: String) throws -> String {
+        let source = try ByteSource(path: path)
+        var digest = SHA256Digest()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let n = try source.read(into: chunk)
+            if n == 0 { break }
+            digest.update(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+        }
+        return digest.finalizeHex()
+    }
+
+    static func timestamp() -> String {
+        if let fixed = ProcessInfo.processInfo.environment["LEADSCORE_CREATED_AT"] { return fixed }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+
+    static func dayString(_ days: Double) -> String {
+        let (y, m, d) = FieldParser.civilFromDays(Int(days.rounded(.down)))
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))"
+    }
+}
+
+func rounded(_ x: Double, _ digits: Int) -> Double {
+    let p = pow(10.0, Double(digits))
+    return (x * p).rounded() / p
+}
+
+extension Matrix {
+    /// The first `n` rows, as a new matrix.
+    func topRows(_ n: Int) -> Matrix {
+        var m = Matrix(rows: n, cols: cols)
+        for j in 0..<cols { for i in 0..<n { m[i, j] = self[i, j] } }
+        return m
+    }
+}
+
+extension LeadScoreModel {
+    /// Coefficients in each column's original units (see `Coefficients.original`).
+    func originalUnits() -> [Coefficients.OriginalTerm] {
+        var out: [Coefficients.OriginalTerm] = []
+        let beta = coefficients.terms
+        for col in design.columns {
+            switch col.type {
+            case .numeric, .boolean:
+                let b = beta[col.term!]
+                out.append(.init(term: design.termNames[col.term!], coefficient: b / col.scale!))
+                if let m = col.missingTerm {
+                    out.append(.init(term: design.termNames[m], coefficient: beta[m] + b * col.mean! / col.scale!))
+                }
+            case .categorical:
+                for g in col.groups ?? [] { if let t = g.term { out.append(.init(term: design.termNames[t], coefficient: beta[t])) } }
+            case .date:
+                break
+            }
+        }
+        return out
+    }
+
+    func originalIntercept() -> Double {
+        var b0 = coefficients.intercept
+        for col in design.columns where col.type == .numeric || col.type == .boolean {
+            b0 -= coefficients.terms[col.term!] * col.mean! / col.scale!
+        }
+        return b0
+    }
+}

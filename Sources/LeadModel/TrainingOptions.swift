@@ -1,0 +1,70 @@
+/// Everything `leadscore train` can be told. Defaults are the documented ones.
+public struct TrainingOptions: Sendable {
+    public enum Penalty: String, Sendable, CaseIterable { case l2, none }
+    public enum ClassWeight: String, Sendable, CaseIterable { case none, balanced }
+    public enum OnError: String, Sendable, CaseIterable { case fail, skip }
+
+    public var dataPath: String
+    public var target: String
+    public var positive: String
+    /// Values meaning "not positive"; empty means "the one other value in the column".
+    public var negatives: [String] = []
+    public var idColumn: String?
+    public var exclude: [String] = []
+    /// Column type overrides (`--type plan=categorical`).
+    public var types: [String: ColumnType] = [:]
+    public var extraMissing: [String] = []
+    public var delimiter: UInt8 = UInt8(ascii: ",")
+    /// Levels seen fewer times than this are pooled into `(other)`.
+    public var minLevelCount = 10
+    /// A categorical column with more distinct values than this is taken for an identifier and dropped.
+    public var maxLevels = 10_000
+    public var penalty: Penalty = .l2
+    /// L2 strength on the standardized terms; scikit-learn's C = 1/lambda (unit weights).
+    public var lambda = 1.0
+    public var classWeight: ClassWeight = .none
+    /// Fraction of rows held out at random (seeded); 0 trains on everything.
+    public var holdoutFraction = 0.2
+    /// With `timeColumn`: rows after this date (days since epoch) are the holdout.
+    public var holdoutAfter: Double?
+    public var holdoutAfterText: String?
+    public var timeColumn: String?
+    public var seed: UInt64 = 42
+    public var onError: OnError = .fail
+    public var maxIterations = 100
+    public var gradientTolerance = 1e-9
+    /// Scorecard: points to double the odds, and the reference; nil = fitted to the data.
+    public var pdo: Double?
+    public var referenceScore: Double = 50
+    public var referenceOdds: Double?
+    public var toolVersion = "0.0.0"
+
+    public init(dataPath: String, target: String, positive: String) {
+        self.dataPath = dataPath
+        self.target = target
+        self.positive = positive
+    }
+
+    /// The options as text, for the model's provenance.
+    public var record: [String: String] {
+        var r: [String: String] = [
+            "target": target, "positive": positive, "penalty": penalty.rawValue,
+            "lambda": "\(lambda)", "class_weight": classWeight.rawValue,
+            "min_level_count": "\(minLevelCount)", "max_levels": "\(maxLevels)",
+            "seed": "\(seed)", "on_error": onError.rawValue,
+            "delimiter": String(UnicodeScalar(delimiter)),
+            "max_iterations": "\(maxIterations)", "gradient_tolerance": "\(gradientTolerance)",
+        ]
+        if !negatives.isEmpty { r["negative"] = negatives.joined(separator: ",") }
+        if let idColumn { r["id"] = idColumn }
+        if !exclude.isEmpty { r["exclude"] = exclude.joined(separator: ",") }
+        if !types.isEmpty { r["type"] = types.keys.sorted().map { "\($0)=\(types[$0]!.rawValue)" }.joined(separator: ",") }
+        if !extraMissing.isEmpty { r["missing"] = extraMissing.joined(separator: ",") }
+        if let holdoutAfterText { r["holdout_after"] = holdoutAfterText } else { r["holdout"] = "\(holdoutFraction)" }
+        if let timeColumn { r["time"] = timeColumn }
+        if let pdo { r["pdo"] = "\(pdo)" }
+        if let referenceOdds { r["reference_odds"] = "\(referenceOdds)" }
+        r["reference_score"] = "\(referenceScore)"
+        return r
+    }
+}

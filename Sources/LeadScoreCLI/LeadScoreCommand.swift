@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import LeadModel
+
+/// The tool's version, written into every model file.
+public let leadscoreVersion = "0.1.0"
+
+/// `leadscore`: the root command.
+public struct LeadScoreCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "leadscore",
+        abstract: "Score leads and explain why sales rejects them, with logistic models on OpenBLAS/LAPACK.",
+        discussion: """
+            Typical monthly cycle:
+              leadscore train leads.csv --target status --positive accepted --id lead_id
+              leadscore score new-leads.csv --model models/leads-2026-11-29.json --out scored.csv
+
+            Exit status:
+              0   success (every row scored)
+              3   finished, but some rows were reported in --errors instead of scored
+              64  usage error (bad or missing options)
+              65  bad data: an input row, a model file or a value that cannot be used
+              66  an input file cannot be opened
+              70  internal error (a bug: please report it)
+            """,
+        version: leadscoreVersion,
+        subcommands: [TrainCommand.self, ScoreCommand.self, GenerateCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Exit statuses, documented in `--help` and the README.
+public enum ExitStatus {
+    public static let partial: Int32 = 3
+    public static let usage: Int32 = 64
+    public static let dataError: Int32 = 65
+    public static let noInput: Int32 = 66
+    public static let internalError: Int32 = 70
+}
+
+/// Runs a command body, mapping library errors to messages on standard error and exit statuses.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as InputError {
+        Terminal.error(e.description)
+        throw ExitCode(e.isMissingInput ? ExitStatus.noInput : ExitStatus.dataError)
+    } catch let e as ModelFileError {
+        Terminal.error(e.description)
+        throw ExitCode(e.message == "no such model file" ? ExitStatus.noInput : ExitStatus.dataError)
+    } catch OutputSink.OutputError.closedPipe {
+        throw ExitCode.success
+    } catch let e as OutputSink.OutputError {
+        Terminal.error(e.description)
+        throw ExitCode(ExitStatus.noInput + 7)  // 73: cannot create output (sysexits EX_CANTCREAT)
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        Terminal.error("internal error: \(error)")
+        throw ExitCode(ExitStatus.internalError)
+    }
+}

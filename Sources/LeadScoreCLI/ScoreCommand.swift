@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import LeadModel
+
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score leads in bulk: id, probability and 0–100 score per lead, streaming.",
+        discussion: """
+            Output is CSV with a header: the id column (or 'row', the 1-based data row number), \
+            'probability' (of the positive outcome, full precision) and 'score' (points = offset + \
+            factor × log-odds, clamped to 0–100, one decimal). One output row per input row, in \
+            input order; extra input columns are ignored. A column the model needs but the file \
+            lacks is an error listing all of them.
+
+            Every input row is either scored or reported: with --on-error skip, rows that cannot be \
+            scored go to --errors (CSV: line,column,message) and the exit status is 3. A level never \
+            seen in training is scored (as '(other)' or the average level) and counted on standard error.
+
+            Example:
+              leadscore score datasets/new-leads.csv --model models/leads.json --out scored.csv
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The CSV of leads to score ('-' reads standard input).", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("The model file written by train.", valueName: "path"))
+    var model: String
+
+    @Option(help: ArgumentHelp("Id column to copy to the output. Default: the model's id column.", valueName: "column"))
+    var id: String?
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("Write rows not scored to this CSV (line,column,message).", valueName: "path"))
+    var errors: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Where to write scores ('-' is standard output). A file appears only when complete.", valueName: "path"))
+    var out = "-"
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        try runReportingErrors {
+            let loaded = try LeadScoreModel.load(from: model)
+            var o = ScoringOptions(dataPath: file)
+            o.outPath = out
+            o.idColumn = id
+            o.delimiter = data.delimiterByte
+            o.extraMissing = data.missing
+            o.onError = data.onError == .skip ? .skip : .fail
+            o.errorsPath = errors
+            let progress = ProgressLine(quiet: data.quiet)
+            var scorer = Scorer(model: loaded)
+            scorer.progress = { rows, bytes, total in progress.rows(rows, bytes: bytes, total: total) }
+            let summary = try scorer.run(o)
+            progress.finish()
+            if !data.quiet {
+                for n in summary.notices { Terminal.note(n) }
+                var line = "scored \(summary.rowsScored) of \(summary.rowsRead) rows"
+                if summary.rowsReported > 0 { line += "; \(summary.rowsReported) reported\(errors.map { " in \($0)" } ?? " (list them with --errors FILE)")" }
+                Terminal.note(line)
+                if !summary.unseenLevels.isEmpty {
+                    Terminal.note("levels not seen in training (scored as '(other)' or the average level): " + summary.unseenLevels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                }
+                if !summary.imputedMissing.isEmpty {
+                    Terminal.note("missing values in columns complete at training (imputed at the training mean): " + summary.imputedMissing.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                }
+                for e in summary.firstErrors.prefix(5) { Terminal.note("not scored: \(e.description)") }
+            }
+            if summary.rowsReported > 0 { throw ExitCode(ExitStatus.partial) }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import LeadModel
+
+enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable { case l2, none }
+enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable { case none, balanced }
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fit a scoring model on past leads and write a versioned model file.",
+        discussion: """
+            Reads a CSV export with a header row, one lead per row, and an outcome column. \
+            Column types are inferred (numeric, boolean, categorical, date); categorical levels seen \
+            fewer than --min-level-count times are pooled into '(other)'; numeric columns are \
+            standardized, with a missing-value indicator when they have gaps. The fit is L2-penalized \
+            logistic regression by Newton's method (Cholesky steps on OpenBLAS/LAPACK).
+
+            --lambda is the L2 strength on standardized terms; scikit-learn's C is 1/lambda \
+            (LogisticRegression(C=1/lambda) on the same design, unit weights).
+
+            Examples:
+              leadscore train datasets/leads.csv --target status --positive accepted --id lead_id \\
+                  --exclude reject_reason --time created_at --holdout-after 2026-06-30
+              leadscore train Leads.csv --target Converted --positive 1 --missing Select \\
+                  --exclude "Lead Number,Tags,Lead Quality" --id "Prospect ID"
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The CSV of past leads ('-' reads standard input).", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("The outcome column.", valueName: "column"))
+    var target: String
+
+    @Option(help: ArgumentHelp("The good outcome (accepted, converted, won): the score is its probability.", valueName: "value"))
+    var positive: String
+
+    @Option(help: ArgumentHelp("A bad outcome value (repeatable). Default: the one other value in the target column; rows with any other value are errors.", valueName: "value"))
+    var negative: [String] = []
+
+    @Option(help: ArgumentHelp("The lead id column: kept out of the model, stored in it, and used by score and explain.", valueName: "column"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Columns to keep out of the model, comma-separated (repeatable).", valueName: "a,b"))
+    var exclude: [String] = []
+
+    @Option(name: .customLong("type"), help: ArgumentHelp("Force a column's type: COLUMN=numeric|boolean|categorical|date (repeatable). Values that do not fit become row errors.", valueName: "column=type"))
+    var types: [String] = []
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("Pool levels seen fewer times than this into '(other)'.", valueName: "n"))
+    var minLevelCount = 10
+
+    @Option(help: ArgumentHelp("How numeric columns enter the model. Only 'linear' (standardized) for now.", valueName: "linear"))
+    var numeric = "linear"
+
+    @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
+    var penalty: PenaltyChoice = .l2
+
+    @Option(help: ArgumentHelp("L2 strength; scikit-learn's C = 1/lambda.", valueName: "x"))
+    var lambda = 1.0
+
+    @Option(help: ArgumentHelp("Weight classes equally (balanced: n / (2 · class count), as scikit-learn) or not.", valueName: "none|balanced"))
+    var classWeight: ClassWeightChoice = .none
+
+    @Option(help: ArgumentHelp("Fraction of rows held out at random (seeded) to measure the model; 0 uses every row.", valueName: "fraction"))
+    var holdout = 0.2
+
+    @Option(help: ArgumentHelp("Hold out the leads after this date (needs --time): train on the past, test on the latest.", valueName: "YYYY-MM-DD"))
+    var holdoutAfter: String?
+
+    @Option(help: ArgumentHelp("The date column that orders leads in time (kept out of the model).", valueName: "column"))
+    var time: String?
+
+    @Option(help: ArgumentHelp("Seed for the random holdout.", valueName: "n"))
+    var seed: UInt64 = 42
+
+    @Option(help: ArgumentHelp("Points to double the odds of the positive outcome. Default: fitted so typical leads fall in 0–100.", valueName: "points"))
+    var pdo: Double?
+
+    @Option(help: ArgumentHelp("Points at the reference odds.", valueName: "points"))
+    var baseScore = 50.0
+
+    @Option(help: ArgumentHelp("Odds (positive:negative) that get --base-score points. Default: the median training lead's.", valueName: "odds"))
+    var baseOdds: Double?
+
+    @Option(help: ArgumentHelp("Newton iteration limit.", valueName: "n"))
+    var maxIterations = 100
+
+    @Option(help: ArgumentHelp("Write rows not used (with --on-error skip) to this CSV: line,column,message.", valueName: "path"))
+    var errors: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Model file to write. Default: models/<file name>-<date>.json.", valueName: "path"))
+    var out: String?
+
+    @Flag(help: "Print the summary as JSON on standard output.")
+    var json = false
+
+    func validate() throws {
+        if numeric != "linear" { throw ValidationError("--numeric supports only 'linear' for now, got '\(numeric)'.") }
+        if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be at least 0 and below 1, got \(holdout).") }
+        if holdoutAfter != nil && time == nil { throw ValidationError("--holdout-after needs --time COLUMN to know each lead's date.") }
+        if let h = holdoutAfter, FieldParser.date(h) == nil { throw ValidationError("--holdout-after must be an ISO 8601 date such as 2026-06-30, got '\(h)'.") }
+        if lambda < 0 || !lambda.isFinite { throw ValidationError("--lambda must be a finite number ≥ 0, got \(lambda).") }
+        if minLevelCount < 1 { throw ValidationError("--min-level-count must be at least 1.") }
+        if let pdo, !(pdo > 0) { throw ValidationError("--pdo must be positive.") }
+        if let baseOdds, !(baseOdds > 0) { throw ValidationError("--base-odds must be positive.") }
+        for t in types {
+            let parts = t.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, ColumnType(rawValue: String(parts[1])) != nil else {
+                throw ValidationError("--type takes COLUMN=numeric|boolean|categorical|date, got '\(t)'.")
+            }
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            var o = TrainingOptions(dataPath: file, target: target, positive: positive)
+            o.negatives = negative
+            o.idColumn = id
+            o.exclude = commaList(exclude)
+            for t in types {
+                let parts = t.split(separator: "=", maxSplits: 1)
+                o.types[String(parts[0])] = ColumnType(rawValue: String(parts[1]))
+            }
+            o.extraMissing = data.missing
+            o.delimiter = data.delimiterByte
+            o.minLevelCount = minLevelCount
+            o.penalty = penalty == .l2 ? .l2 : .none
+            o.lambda = lambda
+            o.classWeight = classWeight == .balanced ? .balanced : .none
+            o.holdoutFraction = holdoutAfter == nil ? holdout : 0
+            o.holdoutAfter = holdoutAfter.flatMap { FieldParser.date($0) }
+            o.holdoutAfterText = holdoutAfter
+            o.timeColumn = time
+            o.seed = seed
+            o.onError = data.onError == .skip ? .skip : .fail
+            o.maxIterations = maxIterations
+            o.pdo = pdo
+            o.referenceScore = baseScore
+            o.referenceOdds = baseOdds
+            o.toolVersion = leadscoreVersion
+
+            let progress = ProgressLine(quiet: data.quiet)
+            var trainer = Trainer(options: o)
+            trainer.progress = { progress.show($0) }
+            let outcome = try trainer.train()
+            progress.finish()
+            let path = out ?? TrainCommand.defaultPath(for: file)
+            try outcome.model.write(to: path)
+            if let errors {
+                let sink = try OutputSink(path: errors)
+                try sink.write("line,column,message\n")
+                for e in outcome.rowErrors {
+                    var message = e.message
+                    if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
+                    try sink.write("\(e.line.map(String.init) ?? ""),\(CSVText.escape(e.columnName ?? e.column.map(String.init) ?? "")),\(CSVText.escape(message))\n")
+                }
+                try sink.commit()
+            }
+            if json {
+                print(TrainingSummary.json(outcome, path: path))
+            } else {
+                print(TrainingSummary.text(outcome, path: path))
+            }
+            if !data.quiet {
+                for e in outcome.rowErrors.prefix(5) { Terminal.note("skipped: \(e.description)") }
+                if outcome.skippedRows > 5 { Terminal.note("… \(outcome.skippedRows - 5) more skipped rows\(errors == nil ? " (list them all with --errors FILE)" : " in \(errors!)")") }
+            }
+        }
+    }
+
+    /// models/<file stem>-<YYYY-MM-DD>.json: one file per monthly retrain, last month's kept.
+    static func defaultPath(for file: String) -> String {
+        let stem = file == "-" ? "stdin" : URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return "models/\(stem)-\(f.string(from: Date())).json"
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import LeadModel
+
+/// The summary `train` prints: for people (text) or pipelines (JSON).
+enum TrainingSummary {
+    static func text(_ outcome: TrainingOutcome, path: String) -> String {
+        let m = outcome.model
+        let p = m.provenance
+        var lines: [String] = []
+        lines.append("Model written to \(path)")
+        lines.append("  data:     \(p.dataFile) (\(p.rowsRead) rows read; \(p.trainingRows) training, \(p.holdoutRows) holdout, \(p.rowsSkipped) skipped)")
+        lines.append("  outcome:  '\(m.target.positive)' vs \(m.target.negatives.map { "'\($0)'" }.joined(separator: ", ")) in '\(m.target.column)'; positive rate \(percent(m.metrics.train.positiveRate)) (training)")
+        let features = m.schema.filter { $0.role == .feature }.count
+        let dropped = m.schema.filter { $0.role == .dropped }.map(\.name)
+        lines.append("  design:   \(m.design.termCount) terms from \(features) columns\(dropped.isEmpty ? "" : "; dropped: \(dropped.joined(separator: ", "))")")
+        let penalty = m.provenance.options["penalty"] == "none" ? "no penalty" : "L2 lambda \(m.provenance.options["lambda"] ?? "?")"
+        let f = m.fit
+        lines.append("  fit:      \(f.solver), \(penalty); \(f.converged ? "converged" : "NOT converged") after \(f.iterations) iterations (\(f.reason); gradient \(String(format: "%.2e", f.gradientNorm)))")
+        var perf = "training AUC \(m.metrics.train.auc.map { fmt($0) } ?? "n/a"), log loss \(fmt(m.metrics.train.logLoss))"
+        if let h = m.metrics.holdout {
+            perf = "holdout AUC \(h.auc.map { fmt($0) } ?? "n/a"), log loss \(fmt(h.logLoss)) on \(h.rows) rows (\(p.holdout)); " + perf
+        }
+        lines.append("  quality:  " + perf)
+        lines.append("  score:    \(fmt(m.scorecard.referenceScore, 0)) points at odds \(m.scorecard.referenceOdds), \(fmt(m.scorecard.pdo, 0)) points to double the odds")
+        for w in f.warnings { lines.append("  warning:  " + w) }
+        for n in m.notices { lines.append("  notice:   " + n) }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ outcome: TrainingOutcome, path: String) -> String {
+        let m = outcome.model
+        var dict: [String: Any] = [
+            "model": path,
+            "rows_read": m.provenance.rowsRead,
+            "rows_skipped": m.provenance.rowsSkipped,
+            "training_rows": m.provenance.trainingRows,
+            "holdout_rows": m.provenance.holdoutRows,
+            "terms": m.design.termCount,
+            "converged": m.fit.converged,
+            "iterations": m.fit.iterations,
+            "train_auc": m.metrics.train.auc ?? NSNull(),
+            "train_log_loss": m.metrics.train.logLoss,
+            "positive_rate": m.metrics.train.positiveRate,
+            "warnings": m.fit.warnings,
+            "notices": m.notices,
+        ]
+        if let h = m.metrics.holdout {
+            dict["holdout_auc"] = h.auc ?? NSNull()
+            dict["holdout_log_loss"] = h.logLoss
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,2 @@
+import LeadScoreCLI
+LeadScoreCommand.main()
