@@ -81,8 +81,9 @@ public struct Scorecard: Codable, Sendable, Equatable {
         let pdo = max(1, rawPDO.rounded(.down))
         // Odds rounded to 3 significant digits so the stored reference reads cleanly.
         let odds = exp(median)
-        let magnitude = pow(10, floor(log10(odds)) - 2)
-        let roundedOdds = max((odds / magnitude).rounded() * magnitude, 1e-6)
+        var text = [CChar](repeating: 0, count: 32)
+        _ = withVaList([odds]) { vsnprintf(&text, 32, "%.3g", $0) }
+        let roundedOdds = max(strtod(text, nil), 1e-6)
         return Scorecard(pdo: pdo, referenceScore: 50, referenceOdds: roundedOdds)
     }
 }

@@ -291,6 +291,7 @@ public struct Trainer {
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
         notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        notices += collinearityNotices(design: design, x: xTrain)
 
         // MARK: Fit.
         let weights = classWeights(yTrain)
@@ -427,6 +428,30 @@ public struct Trainer {
                     out.append("separation: every one of the \(Int(count)) training leads with \(design.termNames[t]) was \(outcome); without a penalty its coefficient runs off to infinity (the default --penalty l2 keeps it finite)")
                 }
             }
+        }
+        return out
+    }
+
+    /// Terms that are linear combinations of others (a rank-deficient design): named, with an identical
+    /// twin when there is one, since the usual cause is two columns recording the same gap.
+    private func collinearityNotices(design: Design, x: Matrix) -> [String] {
+        let k = x.cols
+        guard k > 1, x.rows > 0 else { return [] }
+        var gram = Matrix(rows: k, cols: k)
+        x.storage.withUnsafeBufferPointer { gramUpdate($0, rows: x.rows, cols: k, lda: x.rows, into: &gram, alpha: 1, beta: 0) }
+        gram.symmetrizeFromUpper()
+        // Scale to a correlation-like matrix so the tolerance means the same for every term.
+        let d = gram.diagonal.map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+        for j in 0..<k { for i in 0..<k { gram[i, j] *= d[i] * d[j] } }
+        guard let rank = try? PivotedRank(gram, tolerance: 1e-10), !rank.dependent.isEmpty else { return [] }
+        var out: [String] = []
+        for t in rank.dependent where t < design.termCount {
+            var twin: String?
+            for u in 0..<design.termCount where u != t {
+                if abs(gram[t, u] - 1) < 1e-12 { twin = design.termNames[u]; break }
+            }
+            let what = twin.map { "is identical to '\($0)'" } ?? "is a linear combination of other terms"
+            out.append("collinear: term '\(design.termNames[t])' \(what); without a penalty its coefficient is not identified (exclude one of the columns, or keep --penalty l2)")
         }
         return out
     }

@@ -32,7 +32,7 @@ public struct TrainingOptions: Sendable {
     public var seed: UInt64 = 42
     public var onError: OnError = .fail
     public var maxIterations = 100
-    public var gradientTolerance = 1e-9
+    public var gradientTolerance = 1e-11
     /// Scorecard: points to double the odds, and the reference; nil = fitted to the data.
     public var pdo: Double?
     public var referenceScore: Double = 50

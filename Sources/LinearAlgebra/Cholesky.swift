@@ -66,3 +66,31 @@ public struct Cholesky: Sendable {
     }
 }
 
+
+/// Numerical rank of a symmetric positive semi-definite matrix by Cholesky with complete pivoting
+/// (`dpstrf`), and the terms found dependent on the others.
+public struct PivotedRank: Sendable {
+    public let rank: Int
+    /// 0-based indices of the columns beyond the rank: each is (numerically) a linear combination
+    /// of the columns that precede it in pivot order.
+    public let dependent: [Int]
+
+    /// - Parameter tolerance: pivots below it count as zero; LAPACK's default (n · ε · max pivot) when nil.
+    public init(_ a: Matrix, tolerance: Double? = nil) throws(LinearAlgebraError) {
+        precondition(a.rows == a.cols, "PivotedRank needs a square matrix")
+        let n = a.rows
+        guard n > 0 else { rank = 0; dependent = []; return }
+        var f = a
+        var piv = [Int32](repeating: 0, count: n)
+        var r: Int32 = 0
+        let info = f.storage.withUnsafeMutableBufferPointer { p in
+            piv.withUnsafeMutableBufferPointer { pp in
+                LAPACKE_dpstrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), p.baseAddress, Int32(n),
+                               pp.baseAddress, &r, tolerance ?? -1)
+            }
+        }
+        if info < 0 { throw .illegalArgument(routine: "dpstrf", position: Int(-info)) }
+        rank = Int(r)
+        dependent = piv[Int(r)...].map { Int($0) - 1 }.sorted()
+    }
+}
