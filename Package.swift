@@ -38,6 +38,6 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel"]),
+        .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel", "leadscore"]),
     ]
 )

@@ -1,0 +1,134 @@
+import Testing
+import LinearAlgebra
+@testable import LeadModel
+
+@Suite struct StableMathTests {
+    @Test(arguments: [-800.0, -40, -37, -20, -1, 0, 1, 18, 20, 34, 800])
+    func log1pexpIsFiniteAndAccurate(x: Double) {
+        let v = StableMath.log1pexp(x)
+        #expect(v.isFinite)
+        #expect(v >= 0)
+        if x > 40 { #expect(v == x) }
+        if x < -40 { #expect(v > 0 || x < -745) }
+        // log(1 + e^x) − log(1 + e^−x) = x, a check independent of the cut-offs.
+        #expect(abs((v - StableMath.log1pexp(-x)) - x) <= 1e-12 * max(1, abs(x)))
+    }
+
+    @Test(arguments: [-800.0, -30, -1, 0, 1, 30, 800])
+    func sigmoidIsBoundedAndSymmetric(x: Double) {
+        let s = StableMath.sigmoid(x)
+        #expect(s >= 0 && s <= 1 && s.isFinite)
+        #expect(abs(s + StableMath.sigmoid(-x) - 1) < 1e-15)
+    }
+}
+
+/// Problems with known solutions, built from the optimality conditions.
+@Suite struct NewtonSolverTests {
+    /// n rows of 2 features + intercept from a fixed pattern.
+    static func design(_ n: Int) -> Matrix {
+        var x = Matrix(rows: n, cols: 3)
+        var rng = SplitMix64(seed: 99)
+        for i in 0..<n {
+            x[i, 0] = rng.normal()
+            x[i, 1] = rng.uniform() < 0.3 ? 1 : 0
+            x[i, 2] = 1
+        }
+        return x
+    }
+
+    static func outcomes(_ x: Matrix, beta: [Double], seed: UInt64) -> [Double] {
+        var rng = SplitMix64(seed: seed)
+        return x.times(beta).map { rng.uniform() < StableMath.sigmoid($0) ? 1 : 0 }
+    }
+
+    @Test func gradientIsZeroAtTheSolution() {
+        let x = Self.design(2000)
+        let y = Self.outcomes(x, beta: [0.8, -1.2, 0.3], seed: 5)
+        let f = LogisticObjective(x: x, y: y, weights: Array(repeating: 1, count: 2000), lambda: 0.5)
+        let r = NewtonSolver().minimize(f)
+        #expect(r.report.converged)
+        let g = f.gradient(r.beta, eta: f.linearPredictor(r.beta))
+        #expect(g.allSatisfy { abs($0) < 1e-8 })
+        // The gradient computed by finite differences of the value agrees with the analytic one.
+        let probe = [0.1, 0.2, -0.3]
+        let ga = f.gradient(probe, eta: f.linearPredictor(probe))
+        for j in 0..<3 {
+            var up = probe, down = probe
+            up[j] += 1e-6
+            down[j] -= 1e-6
+            let numeric = (f.value(up, eta: f.linearPredictor(up)) - f.value(down, eta: f.linearPredictor(down))) / 2e-6
+            #expect(abs(numeric - ga[j]) < 1e-4 * max(1, abs(ga[j])))
+        }
+    }
+
+    @Test func weightTwoEqualsDuplicatedRows() {
+        let x = Self.design(300)
+        let y = Self.outcomes(x, beta: [1, 0.5, -0.2], seed: 11)
+        var w = [Double](repeating: 1, count: 300)
+        for i in stride(from: 0, to: 300, by: 3) { w[i] = 2 }
+        let weighted = NewtonSolver().minimize(LogisticObjective(x: x, y: y, weights: w, lambda: 1))
+        // Duplicate every third row.
+        let extra = Array(stride(from: 0, to: 300, by: 3))
+        var dx = Matrix(rows: 300 + extra.count, cols: 3)
+        var dy = y
+        for i in 0..<300 { for j in 0..<3 { dx[i, j] = x[i, j] } }
+        for (k, i) in extra.enumerated() {
+            for j in 0..<3 { dx[300 + k, j] = x[i, j] }
+            dy.append(y[i])
+        }
+        let duplicated = NewtonSolver().minimize(LogisticObjective(x: dx, y: dy, weights: Array(repeating: 1, count: dx.rows), lambda: 1))
+        for j in 0..<3 { #expect(abs(weighted.beta[j] - duplicated.beta[j]) < 1e-9) }
+    }
+
+    @Test func recoversTrueCoefficientsOnALargeSample() {
+        let x = Self.design(60_000)
+        let truth = [0.8, -1.2, 0.3]
+        let y = Self.outcomes(x, beta: truth, seed: 3)
+        let r = NewtonSolver().minimize(LogisticObjective(x: x, y: y, weights: Array(repeating: 1, count: x.rows), lambda: 0))
+        for j in 0..<3 { #expect(abs(r.beta[j] - truth[j]) < 0.06, "β\(j) = \(r.beta[j])") }
+    }
+
+    @Test func separableDataDoesNotCrashAndIsReported() {
+        // y = 1 exactly when the feature is positive: the MLE does not exist.
+        var x = Matrix(rows: 200, cols: 2)
+        var y = [Double]()
+        for i in 0..<200 {
+            x[i, 0] = Double(i - 100) / 10 + 0.05
+            x[i, 1] = 1
+            y.append(x[i, 0] > 0 ? 1 : 0)
+        }
+        let r = NewtonSolver().minimize(LogisticObjective(x: x, y: y, weights: Array(repeating: 1, count: 200), lambda: 0))
+        #expect(r.beta.allSatisfy { $0.isFinite })
+        #expect(abs(r.beta[0]) > 10)
+    }
+
+    @Test func collinearTermsWithoutPenaltyTakeRegularizedSteps() {
+        var x = Matrix(rows: 100, cols: 3)
+        var rng = SplitMix64(seed: 1)
+        var y = [Double]()
+        for i in 0..<100 {
+            x[i, 0] = rng.normal()
+            x[i, 1] = x[i, 0]  // identical column
+            x[i, 2] = 1
+            y.append(rng.uniform() < 0.5 ? 1 : 0)
+        }
+        let r = NewtonSolver().minimize(LogisticObjective(x: x, y: y, weights: Array(repeating: 1, count: 100), lambda: 0))
+        #expect(r.report.regularizedSteps > 0)
+        #expect(!r.report.warnings.isEmpty)
+        #expect(r.beta.allSatisfy { $0.isFinite })
+    }
+}
+
+@Suite struct MetricsTests {
+    @Test func aucCountsTiesAsHalf() {
+        #expect(ClassificationMetrics.rocAUC([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == 0.75)
+        #expect(ClassificationMetrics.rocAUC([0.5, 0.5], [0, 1]) == 0.5)
+        #expect(ClassificationMetrics.rocAUC([0.5, 0.5], [1, 1]) == nil)
+    }
+
+    @Test func logLossOfAPerfectAndAHalfGuess() {
+        let m = ClassificationMetrics(probabilities: [0.5, 0.5], outcomes: [0, 1])
+        #expect(abs(m.logLoss - 0.6931471805599453) < 1e-15)
+        #expect(m.brier == 0.25)
+    }
+}
