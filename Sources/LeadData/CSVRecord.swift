@@ -16,6 +16,15 @@ public struct CSVRecord: Sendable {
         ends.reserveCapacity(64)
     }
 
+    /// A record built from values (an inline lead, a JSON object) so it goes through the same resolver.
+    public init(fields: [String], line: Int) {
+        for f in fields {
+            bytes.append(contentsOf: f.utf8)
+            ends.append(bytes.count)
+        }
+        self.line = line
+    }
+
     public var fieldCount: Int { ends.count }
 
     @inlinable

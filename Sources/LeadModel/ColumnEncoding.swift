@@ -20,6 +20,8 @@ public struct ColumnEncoding: Codable, Sendable, Equatable {
     public var missingCount: Int?
     public var minimum: Double?
     public var maximum: Double?
+    /// Training quantiles of the observed values: 10th, 25th, 50th, 75th, 90th percentiles.
+    public var quantiles: [Double]?
     // categorical
     public var groups: [LevelGroup]?
     public var reference: String?
@@ -42,7 +44,7 @@ public struct ColumnEncoding: Codable, Sendable, Equatable {
     public static let missingName = "(missing)"
 
     enum CodingKeys: String, CodingKey {
-        case name, type, mean, scale, term, minimum, maximum, groups, reference, unseen
+        case name, type, mean, scale, term, minimum, maximum, quantiles, groups, reference, unseen
         case missingTerm = "missing_term"
         case missingCount = "missing_count"
     }

@@ -6,10 +6,19 @@ import LeadData
 public struct Design: Codable, Sendable, Equatable {
     public var columns: [ColumnEncoding]
     public var termNames: [String]
+    /// Mean of each term over the training rows: the "average lead" explanations compare against.
+    public var termMeans: [Double]?
 
     enum CodingKeys: String, CodingKey {
         case columns
         case termNames = "term_names"
+        case termMeans = "term_means"
+    }
+
+    public init(columns: [ColumnEncoding], termNames: [String], termMeans: [Double]? = nil) {
+        self.columns = columns
+        self.termNames = termNames
+        self.termMeans = termMeans
     }
 
     public var termCount: Int { termNames.count }

@@ -18,6 +18,10 @@ public struct LeadScoreModel: Codable, Sendable {
     public var design: Design
     public var coefficients: Coefficients
     public var scorecard: Scorecard
+    /// Grade bands, best first: a lead gets the first grade whose `min_score` its score reaches.
+    public var grades: [GradeBand]
+    /// Drivers: per-column importance and joint tests, per-term inference in original units.
+    public var inference: ModelInference
     public var fit: FitReport
     public var metrics: MetricsSummary
     public var provenance: Provenance
@@ -27,7 +31,7 @@ public struct LeadScoreModel: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case missingMarkers = "missing_markers"
-        case format, target, schema, design, coefficients, scorecard, fit, metrics, provenance, notices
+        case format, target, schema, design, coefficients, scorecard, grades, inference, fit, metrics, provenance, notices
         case toolVersion = "tool_version"
         case createdAt = "created_at"
         case idColumn = "id_column"
@@ -41,6 +45,29 @@ public struct LeadScoreModel: Codable, Sendable {
             for (c, v) in values.enumerated() { s += design.columns[c].logOdds(v, beta: beta) }
             return s
         }
+    }
+}
+
+/// A grade and the lowest score that earns it, with how training leads in the band fared.
+public struct GradeBand: Codable, Sendable, Equatable {
+    public var grade: String
+    public var minScore: Double
+    public var trainingLeads: Int
+    public var trainingPositiveRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case grade
+        case minScore = "min_score"
+        case trainingLeads = "training_leads"
+        case trainingPositiveRate = "training_positive_rate"
+    }
+}
+
+extension LeadScoreModel {
+    /// The grade of a 0–100 score.
+    public func grade(score: Double) -> String {
+        for band in grades where score >= band.minScore { return band.grade }
+        return grades.last?.grade ?? ""
     }
 }
 

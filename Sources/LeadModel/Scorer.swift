@@ -11,6 +11,8 @@ public struct ScoringOptions: Sendable {
     public var extraMissing: [String] = []
     public var onError: OnError = .fail
     public var errorsPath: String?
+    /// Adds `reason_1`…`reason_K`: codes of the K contributions that pull the score down most.
+    public var reasons = 0
 
     public init(dataPath: String) { self.dataPath = dataPath }
 }
@@ -63,7 +65,12 @@ public struct Scorer {
         let out = try OutputSink(path: options.outPath)
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
         try errors?.write("line,column,message\n")
-        try out.write(CSVText.escape(idName) + ",probability,score\n")
+        var headerLine = CSVText.escape(idName) + ",probability,score,grade"
+        for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
+        try out.write(headerLine + "\n")
+        let explainer = options.reasons > 0 ? Explainer(model: model) : nil
+        let gradeBytes = model.grades.map { Array($0.grade.utf8) }
+        let gradeFloors = model.grades.map(\.minScore)
 
         let design = model.design
         let columnCount = design.columns.count
@@ -125,7 +132,17 @@ public struct Scorer {
             out.write(byte: UInt8(ascii: ","))
             out.append(Array(p.description.utf8))
             out.write(byte: UInt8(ascii: ","))
-            out.append(CSVText.oneDecimal(scorecard.score(logOdds: eta)))
+            let score = scorecard.score(logOdds: eta)
+            out.append(CSVText.oneDecimal(score))
+            out.write(byte: UInt8(ascii: ","))
+            if let g = gradeFloors.firstIndex(where: { score >= $0 }) { out.append(gradeBytes[g]) } else if let last = gradeBytes.last { out.append(last) }
+            if let explainer {
+                let codes = explainer.reasonCodes(values, raw: { _ in "" }, k: options.reasons)
+                for k in 0..<options.reasons {
+                    out.write(byte: UInt8(ascii: ","))
+                    if k < codes.count { out.append(Array(CSVText.escape(codes[k]).utf8)) }
+                }
+            }
             out.write(byte: UInt8(ascii: "\n"))
             try out.flushIfFull()
             summary.rowsScored += 1

@@ -234,7 +234,7 @@ public struct Trainer {
             let role: SchemaColumn.Role = i == pass.targetIndex ? .target : i == pass.idIndex ? .id : i == pass.timeIndex ? .time : .excluded
             schema.append(SchemaColumn(name: name, type: role == .time ? .date : .categorical, role: role, missing: 0, distinct: nil, note: nil))
         }
-        let design = built.design
+        var design = built.design
         built.schema = []
         if design.termCount == 0 {
             notices.append("no usable feature columns: the model is the intercept only")
@@ -317,7 +317,9 @@ public struct Trainer {
         // Standard errors from the inverse Hessian at the optimum.
         var se: [Double]?
         var interceptSE: Double?
+        var covariance: Matrix?
         if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() {
+            covariance = inv
             let all = inv.diagonal.map { $0.squareRoot() }
             se = Array(all.prefix(p))
             interceptSE = all[p]
@@ -343,6 +345,26 @@ public struct Trainer {
             if let odds = options.referenceOdds { scorecard.referenceOdds = odds }
         }
 
+        // The average training lead (term means) and numeric quantiles, for explanations.
+        var termMeans = [Double](repeating: 0, count: p)
+        if nTrain > 0 {
+            xTrain.storage.withUnsafeBufferPointer { s in
+                for t in 0..<p {
+                    var sum = 0.0
+                    for i in 0..<nTrain { sum += s[t * nTrain + i] }
+                    termMeans[t] = sum / Double(nTrain)
+                }
+            }
+        }
+        design.termMeans = termMeans
+        for c in design.columns.indices where design.columns[c].type == .numeric || design.columns[c].type == .boolean {
+            design.columns[c].quantiles = Trainer.quantiles(of: design.columns[c], x: xTrain)
+        }
+        let trainPoints = result.eta.map { scorecard.score(logOdds: $0) }
+        let grades = try Trainer.gradeBands(scores: trainPoints, outcomes: yTrain, cutoffs: options.gradeCutoffs)
+        let inference = ModelInference.compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
+                                               x: xTrain, scorecard: scorecard, approximate: lambda > 0)
+
         let coefficients = Coefficients(
             terms: beta, intercept: intercept, standardErrors: se, interceptStandardError: interceptSE,
             standardErrorsApproximate: lambda > 0,
@@ -350,7 +372,7 @@ public struct Trainer {
         var model = LeadScoreModel(
             format: LeadScoreModel.formatString, toolVersion: options.toolVersion,
             createdAt: Trainer.timestamp(), target: target, idColumn: options.idColumn, schema: schema,
-            design: design, coefficients: coefficients, scorecard: scorecard, fit: fit,
+            design: design, coefficients: coefficients, scorecard: scorecard, grades: grades, inference: inference, fit: fit,
             metrics: MetricsSummary(train: trainMetrics, holdout: holdMetrics),
             provenance: Provenance(
                 dataFile: display, dataSHA256: try Trainer.sha256(path: path), rowsRead: pass.records,
@@ -454,6 +476,57 @@ public struct Trainer {
             out.append("collinear: term '\(design.termNames[t])' \(what); without a penalty its coefficient is not identified (exclude one of the columns, or keep --penalty l2)")
         }
         return out
+    }
+
+    /// 10th, 25th, 50th, 75th and 90th percentiles of a numeric column's observed training values.
+    static func quantiles(of col: ColumnEncoding, x: Matrix) -> [Double] {
+        let n = x.rows
+        var values: [Double] = []
+        values.reserveCapacity(n)
+        for i in 0..<n {
+            if let m = col.missingTerm, x[i, m] == 1 { continue }
+            values.append(x[i, col.term!] * col.scale! + col.mean!)
+        }
+        guard !values.isEmpty else { return [] }
+        values.sort()
+        return [0.10, 0.25, 0.50, 0.75, 0.90].map { q in
+            let pos = q * Double(values.count - 1)
+            let lo = Int(pos.rounded(.down))
+            let hi = min(lo + 1, values.count - 1)
+            let v = values[lo] + (values[hi] - values[lo]) * (pos - Double(lo))
+            return (v * 1e9).rounded() / 1e9
+        }
+    }
+
+    /// Grades A–D. Default cut-offs: the training scores' quartiles (A = top quarter of training
+    /// leads, D = bottom quarter); `cutoffs` overrides them (three descending scores for A, B, C).
+    static func gradeBands(scores: [Double], outcomes: [Double], cutoffs: [Double]?) throws -> [GradeBand] {
+        var limits: [Double]
+        if let cutoffs {
+            limits = cutoffs
+        } else {
+            let sorted = scores.sorted()
+            func q(_ p: Double) -> Double {
+                guard !sorted.isEmpty else { return 0 }
+                return sorted[min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))]
+            }
+            limits = [q(0.75), q(0.5), q(0.25)]
+        }
+        limits.append(0)
+        var bands: [GradeBand] = []
+        for (k, grade) in ["A", "B", "C", "D"].enumerated() {
+            let lower = limits[k]
+            let upper = k == 0 ? Double.infinity : limits[k - 1]
+            var count = 0
+            var positives = 0.0
+            for (s, y) in zip(scores, outcomes) where (k == 3 ? s < upper : s >= lower && s < upper) {
+                count += 1
+                positives += y
+            }
+            bands.append(GradeBand(grade: grade, minScore: k == 3 ? 0 : lower, trainingLeads: count,
+                                   trainingPositiveRate: count > 0 ? positives / Double(count) : 0))
+        }
+        return bands
     }
 
     static func sha256(path: String) throws -> String {

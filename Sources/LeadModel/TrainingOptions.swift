@@ -37,6 +37,8 @@ public struct TrainingOptions: Sendable {
     public var pdo: Double?
     public var referenceScore: Double = 50
     public var referenceOdds: Double?
+    /// Lowest scores of grades A, B and C (descending); nil = the training scores' quartiles.
+    public var gradeCutoffs: [Double]?
     public var toolVersion = "0.0.0"
 
     public init(dataPath: String, target: String, positive: String) {
@@ -65,6 +67,7 @@ public struct TrainingOptions: Sendable {
         if let pdo { r["pdo"] = "\(pdo)" }
         if let referenceOdds { r["reference_odds"] = "\(referenceOdds)" }
         r["reference_score"] = "\(referenceScore)"
+        if let gradeCutoffs { r["grades"] = gradeCutoffs.map { "\($0)" }.joined(separator: ",") }
         return r
     }
 }

@@ -13,7 +13,9 @@ public struct LeadScoreCommand: ParsableCommand {
         discussion: """
             Typical monthly cycle:
               leadscore train leads.csv --target status --positive accepted --id lead_id
-              leadscore score new-leads.csv --model models/leads-2026-11-29.json --out scored.csv
+              leadscore score new-leads.csv --model models/leads-2026-11-29.json --out scored.csv --reasons 3
+              leadscore explain L0000123 --model models/leads-2026-11-29.json --data leads.csv
+              leadscore drivers --model models/leads-2026-11-29.json
 
             Exit status:
               0   success (every row scored)
@@ -24,7 +26,7 @@ public struct LeadScoreCommand: ParsableCommand {
               70  internal error (a bug: please report it)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, GenerateCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, GenerateCommand.self]
     )
 
     public init() {}

@@ -8,8 +8,9 @@ struct ScoreCommand: ParsableCommand {
         abstract: "Score leads in bulk: id, probability and 0–100 score per lead, streaming.",
         discussion: """
             Output is CSV with a header: the id column (or 'row', the 1-based data row number), \
-            'probability' (of the positive outcome, full precision) and 'score' (points = offset + \
-            factor × log-odds, clamped to 0–100, one decimal). One output row per input row, in \
+            'probability' (of the positive outcome, full precision), 'score' (points = offset + \
+            factor × log-odds, clamped to 0–100, one decimal), 'grade' (A–D, cut-offs stored in the \
+            model) and, with --reasons K, reason_1..reason_K. One output row per input row, in \
             input order; extra input columns are ignored. A column the model needs but the file \
             lacks is an error listing all of them.
 
@@ -36,8 +37,15 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write rows not scored to this CSV (line,column,message).", valueName: "path"))
     var errors: String?
 
+    @Option(help: ArgumentHelp("Add reason_1…reason_K: codes of the K contributions that pull each score down most.", valueName: "k"))
+    var reasons = 0
+
     @Option(name: [.short, .long], help: ArgumentHelp("Where to write scores ('-' is standard output). A file appears only when complete.", valueName: "path"))
     var out = "-"
+
+    func validate() throws {
+        if reasons < 0 { throw ValidationError("--reasons must be ≥ 0.") }
+    }
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
@@ -50,6 +58,7 @@ struct ScoreCommand: ParsableCommand {
             o.extraMissing = data.missing
             o.onError = data.onError == .skip ? .skip : .fail
             o.errorsPath = errors
+            o.reasons = reasons
             let progress = ProgressLine(quiet: data.quiet)
             var scorer = Scorer(model: loaded)
             scorer.progress = { rows, bytes, total in progress.rows(rows, bytes: bytes, total: total) }

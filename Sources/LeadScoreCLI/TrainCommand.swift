@@ -86,6 +86,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Odds (positive:negative) that get --base-score points. Default: the median training lead's.", valueName: "odds"))
     var baseOdds: Double?
 
+    @Option(help: ArgumentHelp("Lowest scores of grades A, B and C, e.g. 70,55,40. Default: the training scores' quartiles (A = top quarter).", valueName: "a,b,c"))
+    var grades: String?
+
     @Option(help: ArgumentHelp("Newton iteration limit.", valueName: "n"))
     var maxIterations = 100
 
@@ -107,6 +110,12 @@ struct TrainCommand: ParsableCommand {
         if minLevelCount < 1 { throw ValidationError("--min-level-count must be at least 1.") }
         if let pdo, !(pdo > 0) { throw ValidationError("--pdo must be positive.") }
         if let baseOdds, !(baseOdds > 0) { throw ValidationError("--base-odds must be positive.") }
+        if let grades {
+            let cut = grades.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard cut.count == 3, cut.allSatisfy({ $0 != nil }), cut[0]! > cut[1]!, cut[1]! > cut[2]! else {
+                throw ValidationError("--grades takes three descending scores for A, B and C, e.g. 70,55,40; got '\(grades)'.")
+            }
+        }
         for t in types {
             let parts = t.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, ColumnType(rawValue: String(parts[1])) != nil else {
@@ -141,6 +150,7 @@ struct TrainCommand: ParsableCommand {
             o.pdo = pdo
             o.referenceScore = baseScore
             o.referenceOdds = baseOdds
+            o.gradeCutoffs = grades.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
             o.toolVersion = leadscoreVersion
 
             let progress = ProgressLine(quiet: data.quiet)

@@ -22,6 +22,15 @@ enum TrainingSummary {
         }
         lines.append("  quality:  " + perf)
         lines.append("  score:    \(fmt(m.scorecard.referenceScore, 0)) points at odds \(m.scorecard.referenceOdds), \(fmt(m.scorecard.pdo, 0)) points to double the odds")
+        lines.append("  grades:   " + m.grades.map { "\($0.grade) ≥ \(fmt($0.minScore, 1)) (\(percent($0.trainingPositiveRate)) '\(m.target.positive)')" }.joined(separator: ", "))
+        let top = m.inference.columns.prefix(5)
+        if !top.isEmpty {
+            lines.append("  drivers:  (mean |points| per lead; joint p-value\(m.inference.standardErrorsApproximate ? ", approximate under L2" : ""))")
+            for c in top {
+                lines.append("            " + ExplanationText.pad(c.column, 30) + " " + String(format: "%6.2f", c.importancePoints) + "  p " + DriversTable.pValue(c.pValue))
+            }
+            lines.append("            (all: leadscore drivers --model \(path))")
+        }
         for w in f.warnings { lines.append("  warning:  " + w) }
         for n in m.notices { lines.append("  notice:   " + n) }
         return lines.joined(separator: "\n")
@@ -43,6 +52,7 @@ enum TrainingSummary {
             "positive_rate": m.metrics.train.positiveRate,
             "warnings": m.fit.warnings,
             "notices": m.notices,
+            "top_drivers": m.inference.columns.prefix(5).map(\.column),
         ]
         if let h = m.metrics.holdout {
             dict["holdout_auc"] = h.auc ?? NSNull()

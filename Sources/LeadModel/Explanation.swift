@@ -1,0 +1,260 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Why one lead scored what it did: per-column contributions against the average training lead.
+///
+/// For a linear model with independent features this is the exact (linear) SHAP decomposition:
+/// column c contributes Σ_{t∈c} β_t (x_t − x̄_t), where x̄ are the training term means. Hence
+/// `base_log_odds + Σ contributions = log_odds` exactly, and the same in points (× factor), since
+/// points are affine in log-odds. A categorical column's contribution is its level's coefficient minus
+/// the frequency-weighted mean of its levels' coefficients; a missing indicator folds into its column.
+public struct LeadExplanation: Codable, Sendable {
+    public var id: String
+    public var probability: Double
+    public var logOdds: Double
+    /// The reported 0–100 score (clamped, one decimal) and the unclamped points that add up.
+    public var score: Double
+    public var points: Double
+    public var grade: String
+    public var baseLogOdds: Double
+    public var baseScore: Double
+    /// Sorted by effect: most negative first.
+    public var contributions: [Contribution]
+    /// Single-column changes (to levels held by ≥1% of training leads, or numeric quartiles/deciles) that would raise the score most.
+    public var improvements: [Improvement]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, probability, score, points, grade, contributions, notes
+        case logOdds = "log_odds"
+        case baseLogOdds = "base_log_odds"
+        case baseScore = "base_score"
+        case improvements = "what_would_raise"
+    }
+}
+
+/// One column's push on the score.
+public struct Contribution: Codable, Sendable, Equatable {
+    public var column: String
+    /// The lead's value as given (trimmed; "" when missing).
+    public var value: String
+    public var logOdds: Double
+    public var points: Double
+    /// Stable machine code: `column=level` for categories and booleans, `column:high`/`column:low`
+    /// for numbers above/below the training mean, `column:missing`.
+    public var code: String
+    /// The same for a person.
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case column, value, points, code, reason
+        case logOdds = "log_odds"
+    }
+}
+
+/// "Change lead_source from cold_list to referral: +22 points."
+public struct Improvement: Codable, Sendable, Equatable {
+    public var column: String
+    public var from: String
+    public var to: String
+    public var points: Double
+    public var newScore: Double
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case column, from, to, points, reason
+        case newScore = "new_score"
+    }
+}
+
+/// Computes explanations and reason codes from a model.
+public struct Explainer: Sendable {
+    public let model: LeadScoreModel
+    private let means: [Double]
+    /// Σ_t β_t x̄_t per column: the average lead's log-odds from that column.
+    private let columnBase: [Double]
+    public let baseLogOdds: Double
+
+    public init(model: LeadScoreModel) {
+        self.model = model
+        let beta = model.coefficients.terms
+        let means = model.design.termMeans ?? [Double](repeating: 0, count: beta.count)
+        self.means = means
+        columnBase = model.design.columns.map { col in col.terms.reduce(0) { $0 + beta[$1] * means[$1] } }
+        baseLogOdds = model.coefficients.intercept + columnBase.reduce(0, +)
+    }
+
+    /// The log-odds column `c` adds against the average lead, for `value`.
+    @inline(__always)
+    public func contribution(column c: Int, _ value: ResolvedValue) -> Double {
+        model.coefficients.terms.withUnsafeBufferPointer { beta in
+            model.design.columns[c].logOdds(value, beta: beta) - columnBase[c]
+        }
+    }
+
+    /// The machine codes of the `k` contributions that pull the score down most (fewer when fewer
+    /// columns pull it down), for `score --reasons K`.
+    public func reasonCodes(_ values: [ResolvedValue], raw: (Int) -> String, k: Int) -> [String] {
+        var worst: [(Double, Int)] = []
+        for c in 0..<values.count {
+            let v = contribution(column: c, values[c])
+            if v < -1e-12 { worst.append((v, c)) }
+        }
+        worst.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        return worst.prefix(k).map { code(column: $0.1, values[$0.1], raw: raw($0.1)) }
+    }
+
+    /// The full explanation of one lead. `raw(c)` is the lead's text for design column `c`.
+    public func explain(id: String, values: [ResolvedValue], raw: (Int) -> String, improvements k: Int = 3) -> LeadExplanation {
+        let sc = model.scorecard
+        var contributions: [Contribution] = []
+        var eta = baseLogOdds
+        for (c, value) in values.enumerated() {
+            let v = contribution(column: c, value)
+            eta += v
+            let text = raw(c)
+            contributions.append(Contribution(column: model.design.columns[c].name, value: text, logOdds: v,
+                                              points: v * sc.factor, code: code(column: c, value, raw: text),
+                                              reason: reason(column: c, value, raw: text, points: v * sc.factor)))
+        }
+        // The log-odds the scorer computes, for the headline numbers (equal to eta up to rounding).
+        let logOdds = model.logOdds(values)
+        contributions.sort { $0.logOdds != $1.logOdds ? $0.logOdds < $1.logOdds : $0.column < $1.column }
+        let score = sc.score(logOdds: logOdds)
+        var notes: [String] = []
+        for (c, value) in values.enumerated() {
+            let col = model.design.columns[c]
+            switch value {
+            case .unseen:
+                let treatment = col.unseen == .other ? "the pooled rare levels" : "the average level"
+                notes.append(raw(c).isEmpty
+                             ? "\(col.name) is missing, which never happened in training: scored as \(treatment)"
+                             : "\(col.name) '\(raw(c))' was not seen in training: scored as \(treatment)")
+            case .number(let x) where col.type == .numeric:
+                if let lo = col.minimum, let hi = col.maximum, x < lo || x > hi {
+                    notes.append("\(col.name) \(compact(x)) is outside the training range \(compact(lo))–\(compact(hi)): its contribution is extrapolated from a straight line")
+                }
+            case .missing where col.missingTerm == nil && col.type != .categorical:
+                notes.append("\(col.name) is missing, which never happened in training: imputed at the training mean")
+            default:
+                break
+            }
+        }
+        return LeadExplanation(id: id, probability: StableMath.sigmoid(logOdds), logOdds: logOdds, score: score,
+                               points: sc.points(logOdds: logOdds), grade: model.grade(score: score), baseLogOdds: baseLogOdds,
+                               baseScore: sc.points(logOdds: baseLogOdds), contributions: contributions,
+                               improvements: improvementsFor(values, raw: raw, logOdds: logOdds, k: k), notes: notes)
+    }
+
+    // MARK: - Codes and sentences
+
+    func levelName(_ col: ColumnEncoding, _ value: ResolvedValue, raw: String) -> String {
+        switch value {
+        case .level(let g): return ColumnEncoding.display(col.groups![g].value)
+        case .unseen: return col.unseen == .other ? ColumnEncoding.otherName : "(unseen)"
+        case .missing: return ColumnEncoding.missingName
+        case .number(let x): return col.type == .boolean ? (x == 1 ? "yes" : "no") : raw
+        }
+    }
+
+    public func code(column c: Int, _ value: ResolvedValue, raw: String) -> String {
+        let col = model.design.columns[c]
+        switch (col.type, value) {
+        case (.categorical, _), (.boolean, _):
+            if value == .missing { return "\(col.name):missing" }
+            return "\(col.name)=\(levelName(col, value, raw: raw))"
+        case (_, .number(let x)):
+            return x >= col.mean! ? "\(col.name):high" : "\(col.name):low"
+        default:
+            return "\(col.name):missing"
+        }
+    }
+
+    func reason(column c: Int, _ value: ResolvedValue, raw: String, points: Double) -> String {
+        let col = model.design.columns[c]
+        let effect = "\(signedPoints(points)) points against the average lead"
+        switch (col.type, value) {
+        case (.categorical, .level(let g)):
+            let level = col.groups![g].value
+            if level.isEmpty { return "\(col.name) is missing: \(effect)" }
+            if level == ColumnEncoding.otherName { return "\(col.name) is \(raw), a rare value: \(effect)" }
+            return "\(col.name) is \(level): \(effect)"
+        case (.categorical, .unseen):
+            if raw.isEmpty { return "\(col.name) is missing: \(effect)" }
+            return "\(col.name) is \(raw), never seen in training: \(effect)"
+        case (.categorical, _):
+            return "\(col.name) is missing: \(effect)"
+        case (_, .missing):
+            return "\(col.name) is missing: \(effect)"
+        case (.boolean, .number(let x)):
+            return "\(col.name) is \(x == 1 ? "yes" : "no"): \(effect)"
+        case (_, .number):
+            return "\(col.name) \(raw), average \(compact(col.mean!)): \(effect)"
+        default:
+            return "\(col.name): \(effect)"
+        }
+    }
+
+    // MARK: - What would raise it
+
+    func improvementsFor(_ values: [ResolvedValue], raw: (Int) -> String, logOdds: Double, k: Int) -> [Improvement] {
+        let sc = model.scorecard
+        var best: [Improvement] = []
+        for (c, value) in values.enumerated() {
+            let col = model.design.columns[c]
+            let current = contribution(column: c, value)
+            var candidates: [(ResolvedValue, String)] = []
+            switch col.type {
+            case .categorical:
+                // Only levels common enough to be worth asking for: at least 1% of training leads.
+                let total = (col.groups ?? []).reduce(0) { $0 + $1.count }
+                for (g, group) in (col.groups ?? []).enumerated()
+                where group.value != ColumnEncoding.otherName && !group.value.isEmpty && Double(group.count) >= 0.01 * Double(total) {
+                    candidates.append((.level(g), group.value))
+                }
+            case .boolean:
+                candidates = [(.number(1), "yes"), (.number(0), "no")]
+            case .numeric:
+                for (q, label) in zip(col.quantiles ?? [], ["10th", "25th", "50th", "75th", "90th"]) {
+                    candidates.append((.number(q), "\(compact(q)) (\(label) percentile)"))
+                }
+            case .date:
+                break
+            }
+            var top: (gain: Double, to: String)?
+            for (candidate, label) in candidates where candidate != value {
+                let gain = contribution(column: c, candidate) - current
+                if gain > 1e-9 && gain > (top?.gain ?? 0) { top = (gain, label) }
+            }
+            if let top {
+                let from = raw(c).isEmpty ? ColumnEncoding.missingName : raw(c)
+                let points = top.gain * sc.factor
+                best.append(Improvement(column: col.name, from: from, to: top.to, points: points,
+                                        newScore: sc.score(logOdds: logOdds + top.gain),
+                                        reason: "\(col.name) \(from) → \(top.to): \(signedPoints(points)) points"))
+            }
+        }
+        best.sort { $0.points != $1.points ? $0.points > $1.points : $0.column < $1.column }
+        return Array(best.prefix(k))
+    }
+}
+
+/// "+12.3" / "-4.0".
+public func signedPoints(_ p: Double) -> String {
+    let r = (p * 10).rounded() / 10
+    let magnitude = abs(r)
+    let whole = Int(magnitude)
+    let tenth = Int(((magnitude - Double(whole)) * 10).rounded())
+    return (r < 0 ? "-" : "+") + "\(whole).\(tenth)"
+}
+
+/// A number for a sentence: integers without a point, others with up to 3 significant decimals.
+public func compact(_ x: Double) -> String {
+    if x == x.rounded() && abs(x) < 1e15 { return String(Int(x)) }
+    var text = [CChar](repeating: 0, count: 32)
+    _ = withVaList([x]) { vsnprintf(&text, 32, "%.3g", $0) }
+    return String(cString: text)
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import LeadModel
+
+enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+
+struct DriversCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drivers",
+        abstract: "What drives the score overall: column importance, joint tests and per-term statistics.",
+        discussion: """
+            Per column: importance (mean absolute contribution over the training leads, in log-odds \
+            and points) and a Wald test over all its terms (χ², df, p-value). Per term, in original \
+            units: coefficient, odds ratio, standard error, z, p-value and 95% interval. A numeric \
+            column's term is named after the column; a level's term is column=level. Sorted by importance.
+
+            Standard errors come from the inverse Hessian at the optimum. For a penalized fit (the \
+            default L2) they are approximate: they ignore the bias the penalty adds. Train with \
+            --penalty none for classical inference (those match statsmodels).
+
+            JSON: {"columns": [{"column", "importance", "importance_points", "wald_chi2", "df", \
+            "p_value", "terms": [{"term", "coefficient", "std_error", "z", "p_value", "odds_ratio", \
+            "ci_low", "ci_high"}]}], "intercept": {…}, "standard_errors_approximate", "note"}.
+            CSV: one row per term.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The model file.", valueName: "path"))
+    var model: String
+
+    @Option(help: ArgumentHelp("text, json or csv.", valueName: "format"))
+    var format: TableFormat = .text
+
+    @Option(help: ArgumentHelp("With text: show only the top N columns (0 = all).", valueName: "n"))
+    var top = 0
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        try runReportingErrors {
+            let m = try LeadScoreModel.load(from: model)
+            let out = try OutputSink(path: "-")
+            switch format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                try out.write(String(decoding: try encoder.encode(m.inference), as: UTF8.self) + "\n")
+            case .csv:
+                try out.write(DriversTable.csv(m.inference))
+            case .text:
+                try out.write(DriversTable.text(m, top: top) + "\n")
+            }
+            try out.commit()
+        }
+    }
+}
+
+/// Renderings of the drivers table.
+enum DriversTable {
+    static func pValue(_ p: Double?) -> String {
+        guard let p else { return "n/a" }
+        if p < 1e-16 { return "<1e-16" }
+        return p < 0.001 ? String(format: "%.1e", p) : String(format: "%.3f", p)
+    }
+
+    static func stars(_ p: Double?) -> String {
+        guard let p else { return "" }
+        return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : ""
+    }
+
+    static func text(_ m: LeadScoreModel, top: Int) -> String {
+        let inf = m.inference
+        var lines: [String] = []
+        lines.append("Drivers of '\(m.target.positive)' in '\(m.target.column)' (\(m.provenance.trainingRows) training leads)")
+        if let note = inf.note { lines.append("note: " + note) }
+        lines.append("")
+        lines.append(ExplanationText.pad("column", 34) + " " + ExplanationText.leftPad("importance", 10) + " " + ExplanationText.leftPad("points", 8)
+                     + " " + ExplanationText.leftPad("wald χ²", 9) + " " + ExplanationText.leftPad("df", 4) + " " + ExplanationText.leftPad("p-value", 9))
+        let columns = top > 0 ? Array(inf.columns.prefix(top)) : inf.columns
+        for c in columns {
+            lines.append(ExplanationText.pad(c.column, 34) + String(format: " %10.4f %8.2f ", c.importance, c.importancePoints)
+                         + ExplanationText.leftPad(c.waldChi2.map { String(format: "%.1f", $0) } ?? "n/a", 9) + String(format: " %4d ", c.df)
+                         + ExplanationText.leftPad(pValue(c.pValue), 9) + " " + stars(c.pValue))
+            for t in c.terms {
+                lines.append("    " + ExplanationText.pad(t.term, 30) + String(format: " coef %+9.4f  OR %8.3f  SE %@  z %@  p %@  95%% CI [%@, %@]",
+                                    t.coefficient, t.oddsRatio,
+                                    (t.stdError.map { String(format: "%.4f", $0) } ?? "n/a") as NSString,
+                                    (t.z.map { String(format: "%+.2f", $0) } ?? "n/a") as NSString,
+                                    pValue(t.pValue) as NSString,
+                                    (t.ciLow.map { String(format: "%+.4f", $0) } ?? "n/a") as NSString,
+                                    (t.ciHigh.map { String(format: "%+.4f", $0) } ?? "n/a") as NSString))
+            }
+        }
+        let i = inf.intercept
+        lines.append("")
+        lines.append(String(format: "intercept (original units) %+.4f, SE %@", i.coefficient, (i.stdError.map { String(format: "%.4f", $0) } ?? "n/a") as NSString))
+        lines.append("importance: mean |contribution| over training leads, in log-odds and points; *** p<0.001 ** p<0.01 * p<0.05 (joint Wald test)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func csv(_ inf: ModelInference) -> String {
+        var s = "column,importance,importance_points,column_p_value,term,coefficient,std_error,z,p_value,odds_ratio,ci_low,ci_high\n"
+        func num(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+        for c in inf.columns {
+            for t in c.terms {
+                s += [CSVText.escape(c.column), num(c.importance), num(c.importancePoints), num(c.pValue), CSVText.escape(t.term),
+                      num(t.coefficient), num(t.stdError), num(t.z), num(t.pValue), num(t.oddsRatio), num(t.ciLow), num(t.ciHigh)]
+                    .joined(separator: ",") + "\n"
+            }
+        }
+        return s
+    }
+}
