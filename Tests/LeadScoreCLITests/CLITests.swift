@@ -28,7 +28,7 @@ import Testing
         let r = try CLI.run(["score", "datasets/new-leads.csv", "--model", model, "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = CLI.read(out).split(separator: "\n")
-        #expect(lines.first == "lead_id,probability,score")
+        #expect(lines.first == "lead_id,probability,score,grade")
         #expect(lines.count == 5001)
         let fields = lines[1].split(separator: ",")
         #expect(fields[0] == "N0000001")
@@ -157,7 +157,7 @@ import Testing
         #expect(s.status == 0, "\(s.stderr)")
         let lines = CLI.read(dir + "/x-scores.csv").split(separator: "\n")
         #expect(lines.count == 9241)
-        #expect(lines[0] == "Prospect ID,probability,score")
+        #expect(lines[0] == "Prospect ID,probability,score,grade")
     }
 
     @Test func bankMarketing() throws {
