@@ -21,9 +21,11 @@ build: deps
 demo: build
 	LEADSCORE_CREATED_AT=2026-01-01T00:00:00Z $(BIN) train datasets/leads.csv --target status --positive accepted \
 	  --id lead_id --exclude reject_reason --time created_at --holdout-after 2026-06-30 --out models/leads.json
-	$(BIN) score datasets/new-leads.csv --model models/leads.json --out /tmp/leadscore-demo-scores.csv
+	$(BIN) score datasets/new-leads.csv --model models/leads.json --reasons 3 --out /tmp/leadscore-demo-scores.csv
 	@echo "--- first scored leads (all in /tmp/leadscore-demo-scores.csv) ---"
 	@head -n 8 /tmp/leadscore-demo-scores.csv
+	@echo "--- why did the lowest of them score low? ---"
+	$(BIN) explain N0000005 --model models/leads.json --data datasets/new-leads.csv
 
 test: deps
 	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}

@@ -95,13 +95,18 @@ public struct Explainer: Sendable {
         }
     }
 
-    /// The machine codes of the `k` contributions that pull the score down most (fewer when fewer
-    /// columns pull it down), for `score --reasons K`.
+    /// A contribution must cost at least this many points to be given as a reason: smaller ones are
+    /// noise a sales rep should not chase.
+    public static let minimumReasonPoints = 0.5
+
+    /// The machine codes of the `k` contributions that pull the score down most by at least
+    /// `minimumReasonPoints` (fewer when fewer columns do), for `score --reasons K`.
     public func reasonCodes(_ values: [ResolvedValue], raw: (Int) -> String, k: Int) -> [String] {
         var worst: [(Double, Int)] = []
+        let threshold = -Explainer.minimumReasonPoints / model.scorecard.factor
         for c in 0..<values.count {
             let v = contribution(column: c, values[c])
-            if v < -1e-12 { worst.append((v, c)) }
+            if v <= threshold { worst.append((v, c)) }
         }
         worst.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
         return worst.prefix(k).map { code(column: $0.1, values[$0.1], raw: raw($0.1)) }

@@ -211,7 +211,7 @@ enum ExplanationText {
         let total = e.contributions.reduce(0) { $0 + $1.points }
         lines.append("")
         lines.append("  \(fmt(e.baseScore, 1)) (average lead) \(signedPoints(total)) (contributions) = \(fmt(e.points, 1)) points" + ((e.points * 10).rounded() / 10 != e.score ? " (score shown clamped to 0–100: \(fmt(e.score, 1)))" : ""))
-        let negatives = e.contributions.filter { $0.points <= -0.05 }.prefix(3)
+        let negatives = e.contributions.filter { $0.points <= -Explainer.minimumReasonPoints }.prefix(3)
         if !negatives.isEmpty {
             lines.append("")
             lines.append("Main reasons it scored lower:")
