@@ -21,10 +21,11 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["CLAPACKE"]),
         .target(name: "LeadData"),
         .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData"]),
+        .target(name: "LeadAnalysis", dependencies: ["LeadModel", "LinearAlgebra"]),
         .target(
             name: "LeadScoreCLI",
             dependencies: [
-                "LeadModel", "LeadData",
+                "LeadModel", "LeadData", "LeadAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +39,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(name: "LeadAnalysisTests", dependencies: ["LeadAnalysis", "LeadModel"]),
         .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel", "leadscore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import LeadData
+import LinearAlgebra
 
 /// The map from a raw row to model terms: one encoding per feature column and the term names.
 ///
@@ -22,6 +23,18 @@ public struct Design: Codable, Sendable, Equatable {
     }
 
     public var termCount: Int { termNames.count }
+
+    /// Writes the terms of one row (and the intercept's 1 in the last column) into row `row` of `x`,
+    /// a column-major matrix with `termCount + 1` columns whose other entries in that row are 0.
+    public func encode(_ values: [ResolvedValue], row: Int, into x: inout Matrix) {
+        let n = x.rows
+        x.storage.withUnsafeMutableBufferPointer { s in
+            for (c, v) in values.enumerated() {
+                columns[c].forEachTerm(v) { t, value in s[row + t * n] = value }
+            }
+            s[row + termCount * n] = 1
+        }
+    }
 
     /// Index of the column that owns each term.
     public var termColumn: [Int] {

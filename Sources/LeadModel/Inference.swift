@@ -24,6 +24,7 @@ public struct ModelInference: Codable, Sendable {
 /// One input column's weight in the model.
 public struct ColumnDriver: Codable, Sendable {
     public var column: String
+    public var type: ColumnType?
     /// Mean absolute contribution over the training leads, in log-odds.
     public var importance: Double
     /// The same in points.
@@ -35,7 +36,7 @@ public struct ColumnDriver: Codable, Sendable {
     public var terms: [TermInference]
 
     enum CodingKeys: String, CodingKey {
-        case column, importance, df, terms
+        case column, type, importance, df, terms
         case importancePoints = "importance_points"
         case waldChi2 = "wald_chi2"
         case pValue = "p_value"
@@ -81,7 +82,7 @@ public struct TermInference: Codable, Sendable {
 extension ModelInference {
     /// Builds the statistics from the fitted model, the training matrix and the covariance (inverse
     /// Hessian, intercept last), if available.
-    static func compute(design: Design, beta: [Double], intercept: Double, covariance: Matrix?, x: Matrix,
+    public static func compute(design: Design, beta: [Double], intercept: Double, covariance: Matrix?, x: Matrix,
                         scorecard: Scorecard, approximate: Bool) -> ModelInference {
         let p = design.termCount
         let n = x.rows
@@ -133,7 +134,7 @@ extension ModelInference {
             case .date:
                 break
             }
-            drivers.append(ColumnDriver(column: col.name, importance: importance, importancePoints: importance * scorecard.factor,
+            drivers.append(ColumnDriver(column: col.name, type: col.type, importance: importance, importancePoints: importance * scorecard.factor,
                                         waldChi2: wald, df: terms.count, pValue: pValue, terms: termStats))
         }
         drivers.sort { $0.importance != $1.importance ? $0.importance > $1.importance : $0.column < $1.column }

@@ -76,6 +76,12 @@ public struct TargetSpec: Codable, Sendable, Equatable {
     public var column: String
     public var positive: String
     public var negatives: [String]
+
+    public init(column: String, positive: String, negatives: [String]) {
+        self.column = column
+        self.positive = positive
+        self.negatives = negatives
+    }
 }
 
 /// One input column as seen at training: its type and role.

@@ -276,12 +276,12 @@ public struct Trainer {
                 let y: Double = record.withField(pass.targetIndex) { Array(FieldParser.trim($0)) == positiveBytes ? 1 : 0 }
                 if holdout {
                     guard nHold < xHold.rows else { continue }
-                    write(values, design: design, row: nHold, into: &xHold)
+                    design.encode(values, row: nHold, into: &xHold)
                     yHold[nHold] = y
                     nHold += 1
                 } else {
                     guard nTrain < xTrain.rows else { continue }
-                    write(values, design: design, row: nTrain, into: &xTrain)
+                    design.encode(values, row: nTrain, into: &xTrain)
                     yTrain[nTrain] = y
                     nTrain += 1
                 }
@@ -296,30 +296,27 @@ public struct Trainer {
         // MARK: Fit.
         let weights = classWeights(yTrain)
         let lambda = options.penalty == .none ? 0 : options.lambda
-        let objective = LogisticObjective(x: xTrain, y: yTrain, weights: weights, lambda: lambda)
-        var solver = NewtonSolver()
-        solver.maxIterations = options.maxIterations
-        solver.gradientTolerance = options.gradientTolerance
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
-        let result = solver.minimize(objective) { it, g in progress?("  iteration \(it): gradient \(g)") }
+        let result = LogisticFit.fit(x: xTrain, y: yTrain, weights: weights, lambda: lambda,
+                                     maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
+            progress?("  iteration \(it): gradient \(g)")
+        }
         var fit = result.report
         let p = design.termCount
-        var beta = Array(result.beta.prefix(p))
-        let intercept = result.beta[p]
+        let beta = result.beta
+        let intercept = result.intercept
         if options.penalty == .none {
             let largest = beta.indices.max { abs(beta[$0]) < abs(beta[$1]) }
             if let j = largest, abs(beta[j]) > 15 || !fit.converged {
                 fit.warnings.append("quasi-complete separation suspected: term '\(design.termNames[j])' has coefficient \(rounded(beta[j], 3)) on the standardized scale; the maximum-likelihood estimate may not exist and its standard errors are unreliable. Use --penalty l2.")
             }
         }
-        for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
 
         // Standard errors from the inverse Hessian at the optimum.
         var se: [Double]?
         var interceptSE: Double?
-        var covariance: Matrix?
-        if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() {
-            covariance = inv
+        let covariance = result.covariance
+        if let inv = covariance {
             let all = inv.diagonal.map { $0.squareRoot() }
             se = Array(all.prefix(p))
             interceptSE = all[p]
@@ -332,7 +329,7 @@ public struct Trainer {
         let trainMetrics = ClassificationMetrics(probabilities: trainProb, outcomes: yTrain)
         var holdMetrics: ClassificationMetrics?
         if nHold > 0 {
-            let eta = xHold.times(result.beta)
+            let eta = xHold.times(beta + [intercept])
             holdMetrics = ClassificationMetrics(probabilities: eta.map(StableMath.sigmoid), outcomes: yHold)
         }
 
@@ -386,16 +383,6 @@ public struct Trainer {
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
         return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
-    }
-
-    private func write(_ values: [ResolvedValue], design: Design, row: Int, into x: inout Matrix) {
-        let n = x.rows
-        x.storage.withUnsafeMutableBufferPointer { s in
-            for (c, v) in values.enumerated() {
-                design.columns[c].forEachTerm(v) { t, value in s[row + t * n] = value }
-            }
-            s[row + design.termCount * n] = 1
-        }
     }
 
     private func classWeights(_ y: [Double]) -> [Double] {

@@ -16,6 +16,7 @@ public struct LeadScoreCommand: ParsableCommand {
               leadscore score new-leads.csv --model models/leads-2026-11-29.json --out scored.csv --reasons 3
               leadscore explain L0000123 --model models/leads-2026-11-29.json --data leads.csv
               leadscore drivers --model models/leads-2026-11-29.json
+              leadscore patterns leads.csv --target status --positive accepted --reason-column reject_reason
 
             Exit status:
               0   success (every row scored)
@@ -26,7 +27,7 @@ public struct LeadScoreCommand: ParsableCommand {
               70  internal error (a bug: please report it)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, GenerateCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,31 @@
+import LinearAlgebra
+
+/// A fitted binary logistic model on an encoded matrix (intercept column last), with its covariance.
+///
+/// The one entry point to the solver for everything that fits: training, reason models, refits.
+public struct LogisticFit: Sendable {
+    public var beta: [Double]
+    public var intercept: Double
+    /// Inverse Hessian at the optimum (k × k, intercept last), nil when singular.
+    public var covariance: Matrix?
+    public var eta: [Double]
+    public var report: FitReport
+
+    /// Fits y on x (intercept column last) with L2 strength `lambda` on the non-intercept terms.
+    public static func fit(x: Matrix, y: [Double], weights: [Double]? = nil, lambda: Double,
+                           maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
+                           progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
+        let w = weights ?? [Double](repeating: 1, count: y.count)
+        let objective = LogisticObjective(x: x, y: y, weights: w, lambda: lambda)
+        var solver = NewtonSolver()
+        solver.maxIterations = maxIterations
+        solver.gradientTolerance = gradientTolerance
+        let result = solver.minimize(objective, progress: progress)
+        let p = x.cols - 1
+        var covariance: Matrix?
+        if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }
+        var beta = Array(result.beta.prefix(p))
+        for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
+        return LogisticFit(beta: beta, intercept: result.beta[p], covariance: covariance, eta: result.eta, report: result.report)
+    }
+}
