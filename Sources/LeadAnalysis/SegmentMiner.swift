@@ -73,9 +73,11 @@ public struct ModelGap: Codable, Sendable {
 /// "≤ q" and "> q" at the 10/20/30/50/70/80/90th percentiles (bins chosen from the data) plus
 /// missing. Segments are conjunctions of up to `depth` conditions on different columns with at least
 /// `minSupport` leads. Each is tested against the rest (two-proportion z-test) and the p-values of all
-/// segments tested are adjusted together (Benjamini–Hochberg). A segment of two or more conditions is
-/// kept only when it is productive: its rejection rate beats each of its one-condition-shorter parts,
-/// significantly, when compared with the rest of that part. Ranked by weighted relative accuracy.
+/// segments tested are adjusted together (Benjamini–Hochberg). A segment is shown when its rejection
+/// rate is at least `minGain` above the overall rate; one of two or more conditions only when it is
+/// productive: its rate beats each one-condition-shorter part by `minGain`, and significantly against
+/// the rest of that part (the worst part's p-value, Holm-adjusted over every longer segment tested). Ranked by
+/// weighted relative accuracy.
 public struct SegmentMiner {
     public var depth = 2
     public var minSupport = 30
@@ -246,12 +248,24 @@ public struct SegmentMiner {
         func conditions(_ t: Tested) -> [SegmentCondition] { t.parts.map { cands[$0].condition } }
         func rate(_ t: Tested) -> Double { Double(t.rejected) / Double(t.size) }
 
+        // Productivity of longer segments: the largest p-value of "beats the rest of this part" over
+        // its parts, Holm-adjusted over every longer segment tested. Family-wise control (not FDR) on
+        // purpose: among thousands of pairs, a false "interaction" would send marketing chasing noise.
+        var longer: [Int] = []
+        var improvementP: [Double] = []
+        for (k, t) in tested.enumerated() where t.parts.count > 1 {
+            longer.append(k)
+            improvementP.append(parents(t).map { g in SegmentStatistics.increaseP(t.rejected, t.size, g.rejected - t.rejected, g.size - t.size) }.max() ?? 1)
+        }
+        let improvementQ = SegmentStatistics.holm(improvementP)
+        var productive = Set<Int>()
+        for (j, k) in longer.enumerated() where improvementQ[j] < alpha && parents(tested[k]).allSatisfy({ rate(tested[k]) >= rate($0) + minGain }) {
+            productive.insert(k)
+        }
+
         var segments: [Segment] = []
-        for (k, t) in tested.enumerated() where rate(t) > p0 && segmentQ[k] < alpha {
-            let productive = parents(t).allSatisfy { g in
-                rate(t) >= rate(g) + minGain && SegmentStatistics.increaseP(t.rejected, t.size, g.rejected - t.rejected, g.size - t.size) < alpha
-            }
-            guard productive else { continue }
+        for (k, t) in tested.enumerated() where rate(t) >= p0 + minGain && segmentQ[k] < alpha {
+            guard t.parts.count == 1 || productive.contains(k) else { continue }
             let r = rate(t)
             let ci = SegmentStatistics.wilson(t.rejected, t.size)
             let lift = p0 > 0 ? r / p0 : 0

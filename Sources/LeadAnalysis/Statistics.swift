@@ -19,26 +19,42 @@ public enum SegmentStatistics {
         return (max(0, centre - half), min(1, centre + half))
     }
 
-    /// Two-sided p-value of the pooled two-proportion z-test: k1/n1 against k2/n2.
-    public static func twoProportionP(_ k1: Int, _ n1: Int, _ k2: Int, _ n2: Int) -> Double {
-        guard n1 > 0, n2 > 0 else { return 1 }
+    /// The pooled two-proportion z statistic of k1/n1 against k2/n2 (nil when undefined), and the
+    /// sign of the difference for the degenerate case of zero variance.
+    static func proportionZ(_ k1: Int, _ n1: Int, _ k2: Int, _ n2: Int) -> (z: Double?, difference: Double)? {
+        guard n1 > 0, n2 > 0 else { return nil }
         let p1 = Double(k1) / Double(n1)
         let p2 = Double(k2) / Double(n2)
         let pooled = Double(k1 + k2) / Double(n1 + n2)
         let se = (pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))).squareRoot()
-        guard se > 0 else { return p1 == p2 ? 1 : 0 }
-        return Distributions.twoSidedNormalP((p1 - p2) / se)
+        return (se > 0 ? (p1 - p2) / se : nil, p1 - p2)
+    }
+
+    /// Two-sided p-value of the pooled two-proportion z-test: k1/n1 against k2/n2.
+    public static func twoProportionP(_ k1: Int, _ n1: Int, _ k2: Int, _ n2: Int) -> Double {
+        guard let t = proportionZ(k1, n1, k2, n2) else { return 1 }
+        guard let z = t.z else { return t.difference == 0 ? 1 : 0 }
+        return Distributions.twoSidedNormalP(z)
     }
 
     /// One-sided p-value that k1/n1 is above k2/n2.
     public static func increaseP(_ k1: Int, _ n1: Int, _ k2: Int, _ n2: Int) -> Double {
-        guard n1 > 0, n2 > 0 else { return 1 }
-        let p1 = Double(k1) / Double(n1)
-        let p2 = Double(k2) / Double(n2)
-        let pooled = Double(k1 + k2) / Double(n1 + n2)
-        let se = (pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))).squareRoot()
-        guard se > 0 else { return p1 > p2 ? 0 : 1 }
-        return 0.5 * erfc(((p1 - p2) / se) / 2.0.squareRoot())
+        guard let t = proportionZ(k1, n1, k2, n2) else { return 1 }
+        guard let z = t.z else { return t.difference > 0 ? 0 : 1 }
+        return 0.5 * erfc(z / 2.0.squareRoot())
+    }
+
+    /// Holm–Bonferroni adjusted p-values (family-wise error control), in the input order.
+    public static func holm(_ p: [Double]) -> [Double] {
+        let m = p.count
+        let order = p.indices.sorted { p[$0] < p[$1] }
+        var adjusted = [Double](repeating: 1, count: m)
+        var running = 0.0
+        for (rank, i) in order.enumerated() {
+            running = max(running, min(1, Double(m - rank) * p[i]))
+            adjusted[i] = running
+        }
+        return adjusted
     }
 
     /// Benjamini–Hochberg adjusted p-values (q-values), in the input order.
