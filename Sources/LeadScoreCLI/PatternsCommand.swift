@@ -181,7 +181,7 @@ enum PatternsText {
             lines.append("WHY SALES REJECTED THEM")
             for reason in reasons {
                 let drivers = ReasonDisplay.raising(reason.drivers, count: 3)
-                lines.append("  " + ExplanationText.pad(reason.reason, 14) + ExplanationText.leftPad(percent(reason.share), 7) + "  driven by " + drivers.joined(separator: ", "))
+                lines.append("  " + ExplanationText.pad(reason.reason, 28) + ExplanationText.leftPad(percent(reason.share), 7) + "  driven by " + drivers.joined(separator: ", "))
             }
         }
         lines.append("")
