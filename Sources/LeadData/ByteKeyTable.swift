@@ -8,6 +8,7 @@ public struct ByteKeyTable: Sendable {
     private var keyEnds: [Int] = []
     private var values: [Int] = []
     private var hashes: [UInt64] = []
+    private var salts: [Int] = []
     private var keyBytes: [UInt8] = []
     private var mask: Int
 
@@ -21,9 +22,10 @@ public struct ByteKeyTable: Sendable {
     public var count: Int { values.count }
 
     @inline(__always)
-    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        // FNV-1a, then a final mix so the low bits used for the slot are well spread.
-        var h: UInt64 = 0xcbf29ce484222325
+    static func hash(_ key: UnsafeBufferPointer<UInt8>, salt: Int = 0) -> UInt64 {
+        // FNV-1a, then a final mix so the low bits used for the slot are well spread. The salt keeps
+        // the keys of different columns apart in one shared table.
+        var h: UInt64 = 0xcbf29ce484222325 ^ (UInt64(truncatingIfNeeded: salt) &* 0x9E3779B97F4A7C15)
         for b in key { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         h ^= h >> 29
         h = h &* 0xbf58476d1ce4e5b9
@@ -33,13 +35,13 @@ public struct ByteKeyTable: Sendable {
 
     /// The value stored for `key`, or nil.
     @inline(__always)
-    public func value(for key: UnsafeBufferPointer<UInt8>) -> Int? {
-        let h = ByteKeyTable.hash(key)
+    public func value(for key: UnsafeBufferPointer<UInt8>, salt: Int = 0) -> Int? {
+        let h = ByteKeyTable.hash(key, salt: salt)
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[slot])
             if e < 0 { return nil }
-            if hashes[e] == h && keyEnds[e] - keyStarts[e] == key.count {
+            if hashes[e] == h && salts[e] == salt && keyEnds[e] - keyStarts[e] == key.count {
                 let equal = keyBytes.withUnsafeBufferPointer { all -> Bool in
                     let stored = UnsafeBufferPointer(rebasing: all[keyStarts[e]..<keyEnds[e]])
                     return key.count == 0 || memcmpEqual(stored, key)
@@ -50,19 +52,19 @@ public struct ByteKeyTable: Sendable {
         }
     }
 
-    public func value(for key: String) -> Int? {
+    public func value(for key: String, salt: Int = 0) -> Int? {
         var k = Array(key.utf8)
-        return k.withUnsafeMutableBufferPointer { value(for: UnsafeBufferPointer($0)) }
+        return k.withUnsafeMutableBufferPointer { value(for: UnsafeBufferPointer($0), salt: salt) }
     }
 
-    /// Inserts or replaces the value for `key`.
-    public mutating func set(_ key: String, _ value: Int) {
+    /// Inserts or replaces the value for `key` (within `salt`, e.g. a column index).
+    public mutating func set(_ key: String, _ value: Int, salt: Int = 0) {
         let bytes = Array(key.utf8)
-        let h = bytes.withUnsafeBufferPointer { ByteKeyTable.hash($0) }
+        let h = bytes.withUnsafeBufferPointer { ByteKeyTable.hash($0, salt: salt) }
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] >= 0 {
             let e = Int(slots[slot])
-            if hashes[e] == h && Array(keyBytes[keyStarts[e]..<keyEnds[e]]) == bytes {
+            if hashes[e] == h && salts[e] == salt && Array(keyBytes[keyStarts[e]..<keyEnds[e]]) == bytes {
                 values[e] = value
                 return
             }
@@ -74,6 +76,7 @@ public struct ByteKeyTable: Sendable {
         keyEnds.append(keyBytes.count)
         values.append(value)
         hashes.append(h)
+        salts.append(salt)
         if values.count * 2 > slots.count { grow() }
     }
 

@@ -6,7 +6,9 @@
 public final class CSVReader {
     public let path: String
     public let delimiter: UInt8
-    private let source: ByteSource
+    private let source: ByteSource?
+    /// True when reading a chunk held in memory (the buffer holds all of it from the start).
+    private let inMemory: Bool
     private var buffer: UnsafeMutableRawBufferPointer
     private var position = 0
     private var end = 0
@@ -24,15 +26,34 @@ public final class CSVReader {
         self.path = path
         self.delimiter = delimiter
         self.source = try ByteSource(path: path)
+        self.inMemory = false
         self.buffer = .allocate(byteCount: max(16, chunkSize), alignment: 16)
+    }
+
+    /// Reads records from bytes already in memory (a chunk of a larger file): `firstLine` is the
+    /// physical line the chunk starts on and `firstIndex` the data-record index of its first record,
+    /// so messages and row numbers are those of the whole file. No header is expected.
+    public init(bytes: UnsafeRawBufferPointer, path: String, delimiter: UInt8, firstLine: Int, firstIndex: Int) {
+        self.path = path
+        self.delimiter = delimiter
+        self.source = nil
+        self.inMemory = true
+        self.buffer = .allocate(byteCount: max(16, bytes.count), alignment: 16)
+        if bytes.count > 0 { buffer.copyMemory(from: bytes) }
+        self.end = bytes.count
+        self.exhausted = true
+        self.atStart = false
+        self.line = firstLine
+        self.recordsRead = firstIndex
     }
 
     deinit { buffer.deallocate() }
 
-    public var sizeInBytes: Int? { source.sizeInBytes }
+    public var sizeInBytes: Int? { source?.sizeInBytes }
 
     private func refill() throws(InputError) -> Bool {
         if exhausted { return false }
+        guard let source else { return false }
         let n = try source.read(into: buffer)
         position = 0
         end = n

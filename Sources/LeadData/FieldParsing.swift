@@ -15,10 +15,19 @@ public struct FieldParser: Sendable {
     public static let standardMissing = ["", "NA", "N/A", "null", "NULL"]
 
     private let longestMarker: Int
+    /// The markers back to back, with their end offsets: a lookup that allocates and retains nothing.
+    private let markerBytes: [UInt8]
+    private let markerEnds: [Int]
 
     public init(extraMissing: [String] = []) {
         missingMarkers = Set((FieldParser.standardMissing + extraMissing).map { Array($0.utf8) })
         longestMarker = missingMarkers.map(\.count).max() ?? 0
+        let list = missingMarkers.filter { !$0.isEmpty }.sorted { $0.lexicographicallyPrecedes($1) }
+        markerBytes = list.flatMap { $0 }
+        var ends: [Int] = []
+        var total = 0
+        for m in list { total += m.count; ends.append(total) }
+        markerEnds = ends
     }
 
     // MARK: - Trimming and missing
@@ -41,7 +50,20 @@ public struct FieldParser: Sendable {
     public func isMissing(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool {
         if trimmed.isEmpty { return true }
         if trimmed.count > longestMarker { return false }
-        return missingMarkers.contains(Array(trimmed))
+        return markerBytes.withUnsafeBufferPointer { bytes in
+            markerEnds.withUnsafeBufferPointer { ends in
+                var start = 0
+                for end in ends {
+                    if end - start == trimmed.count {
+                        var equal = true
+                        for k in 0..<trimmed.count where bytes[start + k] != trimmed[k] { equal = false; break }
+                        if equal { return true }
+                    }
+                    start = end
+                }
+                return false
+            }
+        }
     }
 
     // MARK: - Numbers
@@ -121,13 +143,21 @@ public struct FieldParser: Sendable {
 
     /// true/false, yes/no (any case); nil otherwise.
     public static func boolean(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool? {
-        guard trimmed.count >= 2 && trimmed.count <= 5 else { return nil }
-        var lower = [UInt8]()
-        lower.reserveCapacity(trimmed.count)
-        for c in trimmed { lower.append(c >= 65 && c <= 90 ? c + 32 : c) }
-        switch lower {
-        case Array("true".utf8), Array("yes".utf8): return true
-        case Array("false".utf8), Array("no".utf8): return false
+        // Case-insensitive comparison without building a lowered copy.
+        @inline(__always) func equals(_ word: StaticString) -> Bool {
+            guard word.utf8CodeUnitCount == trimmed.count else { return false }
+            let w = word.utf8Start
+            for k in 0..<trimmed.count {
+                let c = trimmed[k]
+                if (c >= 65 && c <= 90 ? c + 32 : c) != w[k] { return false }
+            }
+            return true
+        }
+        switch trimmed.count {
+        case 2: return equals("no") ? false : nil
+        case 3: return equals("yes") ? true : nil
+        case 4: return equals("true") ? true : nil
+        case 5: return equals("false") ? false : nil
         default: return nil
         }
     }

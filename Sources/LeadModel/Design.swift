@@ -51,8 +51,10 @@ public struct RowResolver: Sendable {
     public let header: [String]
     /// Field index in the record of each design column.
     public let fieldIndex: [Int]
-    private let levelTables: [ByteKeyTable?]
+    /// Every categorical column's levels in one table, salted by column index.
+    private let levels: ByteKeyTable
     private let missingLevel: [Int?]
+    private let types: [ColumnType]
     public let parser: FieldParser
 
     /// Binds `design` to `header`.
@@ -75,46 +77,44 @@ public struct RowResolver: Sendable {
                                 + absent.map { "'\($0)'" }.joined(separator: ", "))
         }
         fieldIndex = indices
-        var tables: [ByteKeyTable?] = []
+        var table = ByteKeyTable(capacity: 64)
         var missing: [Int?] = []
-        for col in design.columns {
+        for (c, col) in design.columns.enumerated() {
             if col.type == .categorical, let groups = col.groups {
-                var table = ByteKeyTable(capacity: groups.count + (groups.last?.pooled?.count ?? 0))
                 var missingIndex: Int?
                 for (g, group) in groups.enumerated() {
                     if group.value == ColumnEncoding.otherName {
                         for v in group.pooled ?? [] {
-                            if v.isEmpty { missingIndex = g } else { table.set(v, g) }
+                            if v.isEmpty { missingIndex = g } else { table.set(v, g, salt: c) }
                         }
                     } else if group.value.isEmpty {
                         missingIndex = g
                     } else {
-                        table.set(group.value, g)
+                        table.set(group.value, g, salt: c)
                     }
                 }
-                tables.append(table)
                 missing.append(missingIndex)
             } else {
-                tables.append(nil)
                 missing.append(nil)
             }
         }
-        levelTables = tables
+        levels = table
         missingLevel = missing
+        types = design.columns.map(\.type)
     }
 
     /// Resolves design column `c` from its trimmed field bytes.
     @inline(__always)
     public func resolve(_ c: Int, _ trimmed: UnsafeBufferPointer<UInt8>) -> Result<ResolvedValue, ValueProblem> {
-        let col = design.columns[c]
+        let type = types[c]
         if parser.isMissing(trimmed) {
-            if col.type == .categorical {
+            if type == .categorical {
                 if let g = missingLevel[c] { return .success(.level(g)) }
                 return .success(.unseen)
             }
             return .success(.missing)
         }
-        switch col.type {
+        switch type {
         case .numeric:
             switch FieldParser.number(trimmed) {
             case .value(let v): return .success(.number(v))
@@ -126,7 +126,7 @@ public struct RowResolver: Sendable {
             if case .value(let v) = FieldParser.number(trimmed), v == 0 || v == 1 { return .success(.number(v)) }
             return .failure(.expectedBoolean)
         case .categorical:
-            if let g = levelTables[c]!.value(for: trimmed) { return .success(.level(g)) }
+            if let g = levels.value(for: trimmed, salt: c) { return .success(.level(g)) }
             if String(validating: trimmed, as: UTF8.self) == nil { return .failure(.invalidUTF8) }
             return .success(.unseen)
         case .date:

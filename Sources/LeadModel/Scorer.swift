@@ -32,34 +32,163 @@ public struct ScoringSummary: Sendable {
 }
 
 /// Streams a CSV of leads through a model: one output row per input row, in input order.
+///
+/// With an id column and more than one thread, the input is cut into chunks of whole records
+/// (`RecordChunker`) that are parsed and scored in parallel and written in order: the output bytes
+/// are the same whatever the thread count. Without an id column rows are numbered, which needs the
+/// count of records before each chunk, so that case stays sequential.
 public struct Scorer {
     public let model: LeadScoreModel
     public var progress: ((Int, Int, Int?) -> Void)?
+    /// Worker threads (default: the cores available, at most 8).
+    public var threads = ScoringThreads.default
 
     public init(model: LeadScoreModel) { self.model = model }
+
+    /// What one stretch of records produced.
+    struct ChunkResult: Sendable {
+        var output: [UInt8] = []
+        var errorLines: [UInt8] = []
+        var read = 0
+        var scored = 0
+        var reported = 0
+        var unseen: [Int]
+        var imputed: [Int]
+        var firstErrors: [InputError] = []
+        /// Set in fail mode: the error that stopped the run (rows before it are in `output`).
+        var failure: InputError?
+
+        init(columns: Int) {
+            unseen = [Int](repeating: 0, count: columns)
+            imputed = [Int](repeating: 0, count: columns)
+        }
+    }
+
+    /// Everything the per-row work needs, shared read-only by the workers.
+    struct Context: @unchecked Sendable {
+        let resolver: RowResolver
+        let compiled: CompiledScorer
+        let scorecard: Scorecard
+        let explainer: Explainer?
+        let reasons: Int
+        let idIndex: Int?
+        let failFast: Bool
+        let writeErrors: Bool
+        let gradeBytes: [[UInt8]]
+        let gradeFloors: [Double]
+        let hasMissingTerm: [Bool]
+
+        /// Reads records from `reader` until it is exhausted or `limit` records were read.
+        func process(_ reader: CSVReader, into r: inout ChunkResult, rowNumber: inout Int, limit: Int = .max) {
+            var record = CSVRecord()
+            var values: [ResolvedValue] = []
+            values.reserveCapacity(hasMissingTerm.count)
+            var count = 0
+            func report(_ e: InputError) {
+                r.reported += 1
+                if r.firstErrors.count < 20 { r.firstErrors.append(e) }
+                if failFast { r.failure = e; return }
+                if writeErrors {
+                    let column = e.columnName ?? e.column.map { "\($0)" } ?? ""
+                    var message = e.message
+                    if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
+                    r.errorLines.append(contentsOf: "\(e.line.map { "\($0)" } ?? ""),\(CSVText.escape(column)),\(CSVText.escape(message))\n".utf8)
+                }
+            }
+            while count < limit && r.failure == nil {
+                let more: Bool
+                do {
+                    more = try reader.next(into: &record)
+                } catch {
+                    // An unterminated quote swallows the rest of the input: one reported row.
+                    r.read += 1
+                    report(error)
+                    return
+                }
+                guard more else { return }
+                count += 1
+                r.read += 1
+                rowNumber += 1
+                do {
+                    try resolver.resolve(record, into: &values)
+                } catch {
+                    report(error)
+                    continue
+                }
+                for c in 0..<values.count {
+                    switch values[c] {
+                    case .unseen: r.unseen[c] += 1
+                    case .missing where !hasMissingTerm[c]: r.imputed[c] += 1
+                    default: break
+                    }
+                }
+                let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+                let p = StableMath.sigmoid(eta)
+                if let idIndex {
+                    record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
+                } else {
+                    r.output.append(contentsOf: String(rowNumber).utf8)
+                }
+                r.output.append(UInt8(ascii: ","))
+                var text = p.description
+                text.withUTF8 { r.output.append(contentsOf: $0) }
+                r.output.append(UInt8(ascii: ","))
+                let score = scorecard.score(logOdds: eta)
+                CSVText.appendOneDecimal(score, to: &r.output)
+                r.output.append(UInt8(ascii: ","))
+                if let g = gradeFloors.firstIndex(where: { score >= $0 }) { r.output.append(contentsOf: gradeBytes[g]) } else if let last = gradeBytes.last { r.output.append(contentsOf: last) }
+                if let explainer {
+                    let codes = explainer.reasonCodes(values, raw: { _ in "" }, k: reasons)
+                    for k in 0..<reasons {
+                        r.output.append(UInt8(ascii: ","))
+                        if k < codes.count { r.output.append(contentsOf: CSVText.escape(codes[k]).utf8) }
+                    }
+                }
+                r.output.append(UInt8(ascii: "\n"))
+                r.scored += 1
+            }
+        }
+    }
 
     public func run(_ options: ScoringOptions) throws -> ScoringSummary {
         var summary = ScoringSummary()
         let parser = FieldParser(extraMissing: model.missingMarkers + options.extraMissing)
-        let reader = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
-        let header = try reader.readHeader()
-        let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
-
-        var idIndex: Int?
-        var idName = "row"
-        if let wanted = options.idColumn {
-            guard let i = header.firstIndex(of: wanted) else {
-                throw InputError(file: options.dataPath, line: 1, columnName: wanted, message: "no id column '\(wanted)' in the header")
+        let idIndexIn: (([String]) throws -> (Int?, String))  = { header in
+            if let wanted = options.idColumn {
+                guard let i = header.firstIndex(of: wanted) else {
+                    throw InputError(file: options.dataPath, line: 1, columnName: wanted, message: "no id column '\(wanted)' in the header")
+                }
+                return (i, wanted)
             }
-            idIndex = i
-            idName = wanted
-        } else if let modelID = model.idColumn {
-            if let i = header.firstIndex(of: modelID) {
-                idIndex = i
-                idName = modelID
-            } else {
+            if let modelID = self.model.idColumn {
+                if let i = header.firstIndex(of: modelID) { return (i, modelID) }
                 summary.notices.append("the file has no id column '\(modelID)' (the model's); rows are identified by number")
             }
+            return (nil, "row")
+        }
+
+        // Parallel when there is an id column to copy and more than one thread.
+        var chunker: RecordChunker?
+        var reader: CSVReader?
+        let header: [String]
+        if threads > 1 {
+            let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter)
+            header = try c.readHeader()
+            chunker = c
+        } else {
+            let r = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
+            header = try r.readHeader()
+            reader = r
+        }
+        let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
+        let (idIndex, idName) = try idIndexIn(header)
+        if idIndex == nil, let c = chunker {
+            // Row numbers need the sequential reader: restart from the top.
+            _ = c
+            chunker = nil
+            let r = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
+            _ = try r.readHeader()
+            reader = r
         }
 
         let out = try OutputSink(path: options.outPath)
@@ -68,89 +197,67 @@ public struct Scorer {
         var headerLine = CSVText.escape(idName) + ",probability,score,grade"
         for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
         try out.write(headerLine + "\n")
-        let explainer = options.reasons > 0 ? Explainer(model: model) : nil
-        let gradeBytes = model.grades.map { Array($0.grade.utf8) }
-        let gradeFloors = model.grades.map(\.minScore)
 
         let design = model.design
-        let columnCount = design.columns.count
-        var unseen = [Int](repeating: 0, count: columnCount)
-        var imputed = [Int](repeating: 0, count: columnCount)
-        let hasMissingTerm = design.columns.map { $0.type == .categorical || $0.missingTerm != nil }
-        var record = CSVRecord()
-        var values: [ResolvedValue] = []
-        values.reserveCapacity(columnCount)
-        let size = reader.sizeInBytes
-        var rowNumber = 0
-        let scorecard = model.scorecard
+        let context = Context(
+            resolver: resolver, compiled: CompiledScorer(model: model), scorecard: model.scorecard,
+            explainer: options.reasons > 0 ? Explainer(model: model) : nil, reasons: options.reasons, idIndex: idIndex,
+            failFast: options.onError == .fail, writeErrors: errors != nil,
+            gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
+            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil })
+        var unseen = [Int](repeating: 0, count: design.columns.count)
+        var imputed = unseen
 
-        func report(_ e: InputError) throws {
-            summary.rowsReported += 1
-            if summary.firstErrors.count < 20 { summary.firstErrors.append(e) }
-            if options.onError == .fail { throw e }
-            if let errors {
-                let column = e.columnName ?? e.column.map { "\($0)" } ?? ""
-                var message = e.message
-                if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
-                try errors.write("\(e.line.map { "\($0)" } ?? ""),\(CSVText.escape(column)),\(CSVText.escape(message))\n")
-            }
+        func absorb(_ r: ChunkResult) throws {
+            try r.output.withUnsafeBufferPointer { try out.write($0) }
+            if let errors { try r.errorLines.withUnsafeBufferPointer { try errors.write($0) } }
+            summary.rowsRead += r.read
+            summary.rowsScored += r.scored
+            summary.rowsReported += r.reported
+            for c in unseen.indices { unseen[c] += r.unseen[c]; imputed[c] += r.imputed[c] }
+            for e in r.firstErrors where summary.firstErrors.count < 20 { summary.firstErrors.append(e) }
+            if let failure = r.failure { throw failure }
         }
 
-        while true {
-            let more: Bool
-            do {
-                more = try reader.next(into: &record)
-            } catch {
-                // An unterminated quote swallows the rest of the file: one reported row.
-                summary.rowsRead += 1
-                try report(error)
-                break
+        if let reader {
+            var rowNumber = 0
+            while true {
+                var r = ChunkResult(columns: design.columns.count)
+                context.process(reader, into: &r, rowNumber: &rowNumber, limit: 8192)
+                let done = r.read == 0 || r.failure != nil || r.read < 8192
+                try absorb(r)
+                progress?(summary.rowsRead, reader.bytesConsumed, reader.sizeInBytes)
+                if done { break }
             }
-            guard more else { break }
-            summary.rowsRead += 1
-            rowNumber += 1
-            do {
-                try resolver.resolve(record, into: &values)
-            } catch {
-                try report(error)
-                continue
-            }
-            for c in 0..<columnCount {
-                switch values[c] {
-                case .unseen: unseen[c] += 1
-                case .missing where !hasMissingTerm[c]: imputed[c] += 1
-                default: break
+        } else if let chunker {
+            let batch = threads * 2
+            var finished = false
+            while !finished {
+                var chunks: [RecordChunker.Chunk] = []
+                while chunks.count < batch, let c = try chunker.nextChunk() { chunks.append(c) }
+                if chunks.count < batch { finished = true }
+                if chunks.isEmpty { break }
+                let batchChunks = chunks
+                let columnCount = design.columns.count
+                let path = options.dataPath
+                let delimiter = options.delimiter
+                let results = ParallelMap.run(batchChunks.count, threads: threads) { k -> ChunkResult in
+                    let chunks = batchChunks
+                    var r = ChunkResult(columns: columnCount)
+                    let chunkReader = chunks[k].bytes.withUnsafeBytes { raw in
+                        CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: chunks[k].firstLine, firstIndex: 0)
+                    }
+                    var rowNumber = 0
+                    context.process(chunkReader, into: &r, rowNumber: &rowNumber)
+                    return r
                 }
+                for r in results { try absorb(r) }
+                progress?(summary.rowsRead, chunker.bytesConsumed, chunker.sizeInBytes)
             }
-            let eta = model.logOdds(values)
-            let p = StableMath.sigmoid(eta)
-            if let idIndex {
-                record.withField(idIndex) { CSVText.appendEscaped($0, to: out) }
-            } else {
-                out.append(Array(String(rowNumber).utf8))
-            }
-            out.write(byte: UInt8(ascii: ","))
-            out.append(Array(p.description.utf8))
-            out.write(byte: UInt8(ascii: ","))
-            let score = scorecard.score(logOdds: eta)
-            out.append(CSVText.oneDecimal(score))
-            out.write(byte: UInt8(ascii: ","))
-            if let g = gradeFloors.firstIndex(where: { score >= $0 }) { out.append(gradeBytes[g]) } else if let last = gradeBytes.last { out.append(last) }
-            if let explainer {
-                let codes = explainer.reasonCodes(values, raw: { _ in "" }, k: options.reasons)
-                for k in 0..<options.reasons {
-                    out.write(byte: UInt8(ascii: ","))
-                    if k < codes.count { out.append(Array(CSVText.escape(codes[k]).utf8)) }
-                }
-            }
-            out.write(byte: UInt8(ascii: "\n"))
-            try out.flushIfFull()
-            summary.rowsScored += 1
-            if summary.rowsRead % 100_000 == 0 { progress?(summary.rowsRead, reader.bytesConsumed, size) }
         }
         try out.commit()
         try errors?.commit()
-        for c in 0..<columnCount {
+        for c in 0..<design.columns.count {
             if unseen[c] > 0 { summary.unseenLevels[design.columns[c].name] = unseen[c] }
             if imputed[c] > 0 { summary.imputedMissing[design.columns[c].name] = imputed[c] }
         }
@@ -167,17 +274,35 @@ public enum CSVText {
         return s
     }
 
-    public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: OutputSink) {
+    public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
-            out.write(byte: UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "\""))
             for b in bytes {
-                if b == UInt8(ascii: "\"") { out.write(byte: b) }
-                out.write(byte: b)
+                if b == UInt8(ascii: "\"") { out.append(b) }
+                out.append(b)
             }
-            out.write(byte: UInt8(ascii: "\""))
+            out.append(UInt8(ascii: "\""))
         } else {
-            out.append(bytes)
+            out.append(contentsOf: bytes)
         }
+    }
+
+    /// Appends `x` (already rounded to one decimal) as "42.0", without allocating.
+    @inline(__always)
+    public static func appendOneDecimal(_ x: Double, to out: inout [UInt8]) {
+        var tenths = Int((x * 10).rounded())
+        if tenths < 0 { out.append(UInt8(ascii: "-")); tenths = -tenths }
+        let whole = tenths / 10
+        if whole >= 100 { out.append(UInt8(48 + whole / 100 % 10)) }
+        if whole >= 10 { out.append(UInt8(48 + whole / 10 % 10)) }
+        if whole >= 1000 {
+            out.removeLast(whole >= 100 ? 2 : 1)
+            out.append(contentsOf: String(whole).utf8)
+        } else {
+            out.append(UInt8(48 + whole % 10))
+        }
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(48 + tenths % 10))
     }
 
     /// `x` (already rounded to one decimal) as text: "42.0", "7.5", "100.0".
