@@ -26,6 +26,8 @@ public struct ScoringSummary: Sendable {
     public var unseenLevels: [String: Int] = [:]
     /// Missing values in columns that had none in training (imputed at the training mean), per column.
     public var imputedMissing: [String: Int] = [:]
+    /// Numbers outside the training range (scored by extrapolating the line), per column.
+    public var outOfRange: [String: Int] = [:]
     /// The first errors, for the message on standard error.
     public var firstErrors: [InputError] = []
     public var notices: [String] = []
@@ -54,6 +56,7 @@ public struct Scorer {
         var reported = 0
         var unseen: [Int]
         var imputed: [Int]
+        var outOfRange: [Int]
         var firstErrors: [InputError] = []
         /// Set in fail mode: the error that stopped the run (rows before it are in `output`).
         var failure: InputError?
@@ -61,6 +64,7 @@ public struct Scorer {
         init(columns: Int) {
             unseen = [Int](repeating: 0, count: columns)
             imputed = [Int](repeating: 0, count: columns)
+            outOfRange = [Int](repeating: 0, count: columns)
         }
     }
 
@@ -77,6 +81,9 @@ public struct Scorer {
         let gradeBytes: [[UInt8]]
         let gradeFloors: [Double]
         let hasMissingTerm: [Bool]
+        /// Training range of numeric columns (−∞…∞ for the others).
+        let lower: [Double]
+        let upper: [Double]
 
         /// Reads records from `reader` until it is exhausted or `limit` records were read.
         func process(_ reader: CSVReader, into r: inout ChunkResult, rowNumber: inout Int, limit: Int = .max) {
@@ -119,8 +126,14 @@ public struct Scorer {
                     switch values[c] {
                     case .unseen: r.unseen[c] += 1
                     case .missing where !hasMissingTerm[c]: r.imputed[c] += 1
+                    case .number(let x) where x < lower[c] || x > upper[c]: r.outOfRange[c] += 1
                     default: break
                     }
+                }
+                if let idIndex, !record.withField(idIndex, { CSVText.isValidUTF8($0) }) {
+                    report(InputError(file: reader.path, line: record.line, column: idIndex + 1, columnName: resolver.header[idIndex],
+                                      value: record.displayString(idIndex), message: ValueProblem.invalidUTF8.message))
+                    continue
                 }
                 let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
                 let p = StableMath.sigmoid(eta)
@@ -204,9 +217,12 @@ public struct Scorer {
             explainer: options.reasons > 0 ? Explainer(model: model) : nil, reasons: options.reasons, idIndex: idIndex,
             failFast: options.onError == .fail, writeErrors: errors != nil,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
-            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil })
+            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
+            lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
+            upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
         var unseen = [Int](repeating: 0, count: design.columns.count)
         var imputed = unseen
+        var outOfRange = unseen
 
         func absorb(_ r: ChunkResult) throws {
             try r.output.withUnsafeBufferPointer { try out.write($0) }
@@ -214,7 +230,7 @@ public struct Scorer {
             summary.rowsRead += r.read
             summary.rowsScored += r.scored
             summary.rowsReported += r.reported
-            for c in unseen.indices { unseen[c] += r.unseen[c]; imputed[c] += r.imputed[c] }
+            for c in unseen.indices { unseen[c] += r.unseen[c]; imputed[c] += r.imputed[c]; outOfRange[c] += r.outOfRange[c] }
             for e in r.firstErrors where summary.firstErrors.count < 20 { summary.firstErrors.append(e) }
             if let failure = r.failure { throw failure }
         }
@@ -260,6 +276,7 @@ public struct Scorer {
         for c in 0..<design.columns.count {
             if unseen[c] > 0 { summary.unseenLevels[design.columns[c].name] = unseen[c] }
             if imputed[c] > 0 { summary.imputedMissing[design.columns[c].name] = imputed[c] }
+            if outOfRange[c] > 0 { summary.outOfRange[design.columns[c].name] = outOfRange[c] }
         }
         return summary
     }
@@ -285,6 +302,13 @@ public enum CSVText {
         } else {
             out.append(contentsOf: bytes)
         }
+    }
+
+    /// True when the bytes are valid UTF-8 (ASCII checked without decoding).
+    @inline(__always)
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes where b >= 0x80 { return String(validating: bytes, as: UTF8.self) != nil }
+        return true
     }
 
     /// Appends `x` (already rounded to one decimal) as "42.0", without allocating.
