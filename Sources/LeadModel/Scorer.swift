@@ -13,6 +13,9 @@ public struct ScoringOptions: Sendable {
     public var errorsPath: String?
     /// Adds `reason_1`…`reason_K`: codes of the K contributions that pull the score down most.
     public var reasons = 0
+    /// Read JSON Lines instead of CSV, and write JSON Lines instead of CSV.
+    public var jsonInput = false
+    public var jsonOutput = false
 
     public init(dataPath: String) { self.dataPath = dataPath }
 }
@@ -81,12 +84,14 @@ public struct Scorer {
         let gradeBytes: [[UInt8]]
         let gradeFloors: [Double]
         let hasMissingTerm: [Bool]
+        let jsonOutput: Bool
+        let idName: String
         /// Training range of numeric columns (−∞…∞ for the others).
         let lower: [Double]
         let upper: [Double]
 
         /// Reads records from `reader` until it is exhausted or `limit` records were read.
-        func process(_ reader: CSVReader, into r: inout ChunkResult, rowNumber: inout Int, limit: Int = .max) {
+        func process(_ reader: some RecordSource, into r: inout ChunkResult, rowNumber: inout Int, limit: Int = .max) {
             var record = CSVRecord()
             var values: [ResolvedValue] = []
             values.reserveCapacity(hasMissingTerm.count)
@@ -107,9 +112,11 @@ public struct Scorer {
                 do {
                     more = try reader.next(into: &record)
                 } catch {
-                    // An unterminated quote swallows the rest of the input: one reported row.
                     r.read += 1
                     report(error)
+                    // A JSON line that does not parse is one bad row; an unterminated CSV quote
+                    // swallows the rest of the input.
+                    if reader is JSONLinesReader { count += 1; rowNumber += 1; continue }
                     return
                 }
                 guard more else { return }
@@ -137,27 +144,37 @@ public struct Scorer {
                 }
                 let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
                 let p = StableMath.sigmoid(eta)
-                if let idIndex {
-                    record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
-                } else {
-                    r.output.append(contentsOf: String(rowNumber).utf8)
-                }
-                r.output.append(UInt8(ascii: ","))
-                var text = p.description
-                text.withUTF8 { r.output.append(contentsOf: $0) }
-                r.output.append(UInt8(ascii: ","))
                 let score = scorecard.score(logOdds: eta)
-                CSVText.appendOneDecimal(score, to: &r.output)
-                r.output.append(UInt8(ascii: ","))
-                if let g = gradeFloors.firstIndex(where: { score >= $0 }) { r.output.append(contentsOf: gradeBytes[g]) } else if let last = gradeBytes.last { r.output.append(contentsOf: last) }
-                if let explainer {
-                    let codes = explainer.reasonCodes(values, raw: { _ in "" }, k: reasons)
-                    for k in 0..<reasons {
-                        r.output.append(UInt8(ascii: ","))
-                        if k < codes.count { r.output.append(contentsOf: CSVText.escape(codes[k]).utf8) }
+                let grade = gradeFloors.firstIndex(where: { score >= $0 }).map { gradeBytes[$0] } ?? gradeBytes.last ?? []
+                let codes = explainer?.reasonCodes(values, raw: { _ in "" }, k: reasons) ?? []
+                if jsonOutput {
+                    let id = idIndex.map { record.displayString($0) } ?? String(rowNumber)
+                    var line = "{" + JSONText.quoted(idName) + ":" + JSONText.quoted(id) + ",\"probability\":\(p),\"score\":"
+                    line.append(String(decoding: { var b: [UInt8] = []; CSVText.appendOneDecimal(score, to: &b); return b }(), as: UTF8.self))
+                    line += ",\"grade\":" + JSONText.quoted(String(decoding: grade, as: UTF8.self))
+                    if explainer != nil { line += ",\"reasons\":[" + codes.map(JSONText.quoted).joined(separator: ",") + "]" }
+                    r.output.append(contentsOf: (line + "}\n").utf8)
+                } else {
+                    if let idIndex {
+                        record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
+                    } else {
+                        r.output.append(contentsOf: String(rowNumber).utf8)
                     }
+                    r.output.append(UInt8(ascii: ","))
+                    var text = p.description
+                    text.withUTF8 { r.output.append(contentsOf: $0) }
+                    r.output.append(UInt8(ascii: ","))
+                    CSVText.appendOneDecimal(score, to: &r.output)
+                    r.output.append(UInt8(ascii: ","))
+                    r.output.append(contentsOf: grade)
+                    if explainer != nil {
+                        for k in 0..<reasons {
+                            r.output.append(UInt8(ascii: ","))
+                            if k < codes.count { r.output.append(contentsOf: CSVText.escape(codes[k]).utf8) }
+                        }
+                    }
+                    r.output.append(UInt8(ascii: "\n"))
                 }
-                r.output.append(UInt8(ascii: "\n"))
                 r.scored += 1
             }
         }
@@ -182,9 +199,14 @@ public struct Scorer {
 
         // Parallel when there is an id column to copy and more than one thread.
         var chunker: RecordChunker?
-        var reader: CSVReader?
-        let header: [String]
-        if threads > 1 {
+        var reader: (any RecordSource)?
+        var header: [String]
+        if options.jsonInput {
+            header = model.design.columns.map(\.name)
+            let id = options.idColumn ?? model.idColumn
+            if let id, !header.contains(id) { header.append(id) }
+            reader = try JSONLinesReader(path: options.dataPath, header: header)
+        } else if threads > 1 {
             let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter)
             header = try c.readHeader()
             chunker = c
@@ -195,7 +217,7 @@ public struct Scorer {
         }
         let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
         let (idIndex, idName) = try idIndexIn(header)
-        if idIndex == nil, let c = chunker {
+        if idIndex == nil, !options.jsonInput, let c = chunker {
             // Row numbers need the sequential reader: restart from the top.
             _ = c
             chunker = nil
@@ -207,9 +229,11 @@ public struct Scorer {
         let out = try OutputSink(path: options.outPath)
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
         try errors?.write("line,column,message\n")
-        var headerLine = CSVText.escape(idName) + ",probability,score,grade"
-        for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
-        try out.write(headerLine + "\n")
+        if !options.jsonOutput {
+            var headerLine = CSVText.escape(idName) + ",probability,score,grade"
+            for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
+            try out.write(headerLine + "\n")
+        }
 
         let design = model.design
         let context = Context(
@@ -218,6 +242,7 @@ public struct Scorer {
             failFast: options.onError == .fail, writeErrors: errors != nil,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
             hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
+            jsonOutput: options.jsonOutput, idName: idName,
             lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
             upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
         var unseen = [Int](repeating: 0, count: design.columns.count)
@@ -232,7 +257,11 @@ public struct Scorer {
             summary.rowsReported += r.reported
             for c in unseen.indices { unseen[c] += r.unseen[c]; imputed[c] += r.imputed[c]; outOfRange[c] += r.outOfRange[c] }
             for e in r.firstErrors where summary.firstErrors.count < 20 { summary.firstErrors.append(e) }
-            if let failure = r.failure { throw failure }
+            if let failure = r.failure {
+                // Rows before the failure reach standard output; a file is discarded (never half-written).
+                if options.outPath == "-" { try? out.flush() }
+                throw failure
+            }
         }
 
         if let reader {
@@ -242,7 +271,8 @@ public struct Scorer {
                 context.process(reader, into: &r, rowNumber: &rowNumber, limit: 8192)
                 let done = r.read == 0 || r.failure != nil || r.read < 8192
                 try absorb(r)
-                progress?(summary.rowsRead, reader.bytesConsumed, reader.sizeInBytes)
+                if let csv = reader as? CSVReader { progress?(summary.rowsRead, csv.bytesConsumed, csv.sizeInBytes) }
+                if let jsonl = reader as? JSONLinesReader { progress?(summary.rowsRead, jsonl.bytesConsumed, jsonl.sizeInBytes) }
                 if done { break }
             }
         } else if let chunker {

@@ -18,8 +18,13 @@ struct ScoreCommand: ParsableCommand {
             scored go to --errors (CSV: line,column,message) and the exit status is 3. A level never \
             seen in training is scored (as '(other)' or the average level) and counted on standard error.
 
-            Example:
+            JSON Lines (files named .jsonl/.ndjson, or --input-format / --format jsonl): one object per input line \
+            (strings, numbers, true/false, null for missing; absent keys are missing), and one object \
+            per output line: {"<id>": …, "probability": …, "score": …, "grade": …, "reasons": […]}.
+
+            Examples:
               leadscore score datasets/new-leads.csv --model models/leads.json --out scored.csv
+              leadscore score leads.jsonl --model models/leads.json --reasons 3 > scored.jsonl
             """
     )
 
@@ -36,6 +41,12 @@ struct ScoreCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Write rows not scored to this CSV (line,column,message).", valueName: "path"))
     var errors: String?
+
+    @Option(help: ArgumentHelp("Output format: csv or jsonl. Default: from the --out name (.csv, .jsonl / .ndjson), else the input's format.", valueName: "csv|jsonl"))
+    var format: DataFormat?
+
+    @Option(help: ArgumentHelp("Input format: csv or jsonl. Default: from the file name (.jsonl / .ndjson), else csv (use it for standard input).", valueName: "csv|jsonl"))
+    var inputFormat: DataFormat?
 
     @Option(help: ArgumentHelp("Add reason_1…reason_K: codes of the K contributions that pull each score down most.", valueName: "k"))
     var reasons = 0
@@ -59,6 +70,10 @@ struct ScoreCommand: ParsableCommand {
             o.onError = data.onError == .skip ? .skip : .fail
             o.errorsPath = errors
             o.reasons = reasons
+            o.jsonInput = (inputFormat ?? DataFormat.guess(file)) == .jsonl
+            let outputGuess: DataFormat = out.lowercased().hasSuffix(".csv") ? .csv
+                : (out != "-" && DataFormat.guess(out) == .jsonl) ? .jsonl : (o.jsonInput ? .jsonl : .csv)
+            o.jsonOutput = (format ?? outputGuess) == .jsonl
             let progress = ProgressLine(quiet: data.quiet)
             var scorer = Scorer(model: loaded)
             scorer.progress = { rows, bytes, total in progress.rows(rows, bytes: bytes, total: total) }
@@ -82,5 +97,15 @@ struct ScoreCommand: ParsableCommand {
             }
             if summary.rowsReported > 0 { throw ExitCode(ExitStatus.partial) }
         }
+    }
+}
+
+enum DataFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, jsonl
+
+    /// jsonl for names ending .jsonl or .ndjson, csv otherwise.
+    static func guess(_ path: String) -> DataFormat {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") ? .jsonl : .csv
     }
 }

@@ -73,3 +73,30 @@ import Testing
         #expect(r.stderr.contains(message), "\(r.stderr)")
     }
 }
+
+@Suite(.serialized) struct JSONLinesTests {
+    let dir = CLI.temporaryDirectory()
+
+    @Test func jsonLinesInScoreLikeTheSameCSVRows() throws {
+        let csv = try CLI.run(["score", "Tests/Fixtures/dirty/clean.csv", "--model", "models/leads.json", "--quiet"])
+        let errors = dir + "/jsonl-errors.csv"
+        let out = dir + "/scores.csv"
+        let r = try CLI.run(["score", "Tests/Fixtures/dirty/leads.jsonl", "--model", "models/leads.json", "--out", out,
+                             "--on-error", "skip", "--errors", errors])
+        #expect(r.status == 3)
+        #expect(CLI.read(out) == csv.stdout, "JSON Lines and CSV disagree")
+        let errorRows = CLI.read(errors).split(separator: "\n")
+        #expect(errorRows.count == 2)
+        #expect(errorRows[1].hasPrefix("4,,not a JSON object"))
+    }
+
+    @Test func jsonLinesOut() throws {
+        let r = try CLI.run(["score", "Tests/Fixtures/dirty/clean.csv", "--model", "models/leads.json", "--format", "jsonl", "--reasons", "2", "--quiet"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 5)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["lead_id"] as? String == "D1")
+        for key in ["probability", "score", "grade", "reasons"] { #expect(first[key] != nil, "\(key)") }
+    }
+}

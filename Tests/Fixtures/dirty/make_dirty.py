@@ -57,3 +57,25 @@ cols = HEADER.split(",")
 order = list(reversed(range(len(cols))))
 write("reordered-columns.csv", "\n".join(",".join(line.split(",")[i] for i in order) for line in [HEADER] + ROWS) + "\n")
 write("unseen-category.csv", csv(rows({0: "D1,2026-01-05,smoke_signal,software,Atlantis,120,manager,corporate,6,10,yes,yes,4,no"})))
+
+# JSON Lines: the clean rows as objects (numbers as JSON numbers, yes/no as true/false, gaps as null
+# or absent keys), plus one line that is not JSON.
+import json
+cols = HEADER.split(",")
+lines = []
+for k, row in enumerate(ROWS):
+    obj = {}
+    for c, v in zip(cols, row.split(",")):
+        if v == "":
+            if k % 2 == 0:
+                obj[c] = None
+            continue
+        if c in ("company_size", "page_views", "days_since_last_activity", "marketing_touches"):
+            obj[c] = int(v)
+        elif v in ("yes", "no"):
+            obj[c] = v == "yes"
+        else:
+            obj[c] = v
+    lines.append(json.dumps(obj))
+lines.insert(3, "{this is not json")
+write("leads.jsonl", "\n".join(lines) + "\n")
