@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 BIN := .build/release/leadscore
 
-.PHONY: deps build demo test fixtures bench clean
+.PHONY: deps build demo test fixtures bench fuzz clean
 
 ## Install the system libraries the package links (OpenBLAS, LAPACKE), only when missing.
 deps:
@@ -29,6 +29,17 @@ demo: build
 
 test: deps
 	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}
+
+## Benchmarks against DuckDB and scikit-learn (needs: pip install duckdb scikit-learn pandas joblib).
+bench: build
+	python3 bench/run.py
+
+## Fuzz the CSV reader with libFuzzer for 10 minutes (FUZZ_SECONDS to change).
+FUZZ_SECONDS ?= 600
+fuzz:
+	swift build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	mkdir -p Fuzz/corpus-run
+	Fuzz/.build/release/FuzzCSVReader Fuzz/corpus-run Fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=8192
 
 ## Regenerate the reference fixtures (needs: pip install statsmodels scikit-learn pandas).
 fixtures:

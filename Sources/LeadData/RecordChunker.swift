@@ -1,23 +1,32 @@
 /// Cuts a CSV stream into chunks of whole records, so several threads can parse at once.
 ///
-/// A newline ends a record exactly when an even number of quote characters precede it (a quote
-/// inside a quoted field is doubled, so parity is preserved). Each chunk ends at such a newline and
-/// knows the physical line it starts on. An unterminated quote keeps the parity odd to the end of the
-/// file, so the rest becomes one chunk and its parser reports the error as the sequential reader would.
+/// The scanner runs the same state machine as `CSVReader` (field start, unquoted, quoted, quote in
+/// quoted; CR, LF and CRLF line ends), without storing fields, so it finds exactly the record ends
+/// the sequential reader finds and counts lines the same way: each chunk knows the physical line it
+/// starts on, and messages name the same line whether a file is read by one thread or several. An
+/// unterminated quote keeps the scanner in the quoted state to the end, so the rest of the file
+/// becomes one chunk whose parser reports the error as the sequential reader would.
 public final class RecordChunker {
     public let path: String
     public let delimiter: UInt8
     private let source: ByteSource
     private var carry: [UInt8] = []
-    private var scanned = 0
-    private var quoteOdd = false
-    private var lastBoundary = 0
-    private var newlinesBeforeBoundary = 0
-    private var newlinesScanned = 0
-    private var nextLine = 1
     private var finished = false
     public let chunkSize: Int
     public private(set) var bytesConsumed = 0
+
+    // Scanner state, for the bytes of `carry` before `scanned`.
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private var state = State.fieldStart
+    private var scanned = 0
+    private var linesScanned = 0
+    private var recordHasContent = false
+    /// End of the last complete record in `carry`, the lines before it, and whether any record
+    /// before it had content (for the header).
+    private var lastBoundary = 0
+    private var linesBeforeBoundary = 0
+    private var firstContentBoundary: (end: Int, lines: Int)?
+    private var nextLine = 1
 
     public struct Chunk: Sendable {
         public var bytes: [UInt8]
@@ -27,7 +36,7 @@ public final class RecordChunker {
     public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 22) throws(InputError) {
         self.path = path
         self.delimiter = delimiter
-        self.chunkSize = max(1 << 12, chunkSize)
+        self.chunkSize = max(16, chunkSize)
         source = try ByteSource(path: path)
     }
 
@@ -36,7 +45,7 @@ public final class RecordChunker {
     /// Reads more input; false at end of file.
     private func fill() throws(InputError) -> Bool {
         guard !finished else { return false }
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1 << 12), alignment: 16)
         defer { block.deallocate() }
         let n = try source.read(into: block)
         if n == 0 { finished = true; return false }
@@ -45,98 +54,140 @@ public final class RecordChunker {
         return true
     }
 
-    /// Scans new bytes for record boundaries.
+    /// Runs the state machine over the bytes not scanned yet. A CR at the very end is left for the
+    /// next call (it may be the first half of a CRLF) unless the input is finished.
     private func scan() {
-        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n")
+        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let delimiter = self.delimiter
         carry.withUnsafeBufferPointer { b in
             var i = scanned
-            var odd = quoteOdd
-            var newlines = newlinesScanned
+            var st = state
+            var lines = linesScanned
+            var content = recordHasContent
+            func endRecord(at end: Int) {
+                lines += 1
+                if content || st != .fieldStart {
+                    lastBoundary = end
+                    linesBeforeBoundary = lines
+                    if firstContentBoundary == nil { firstContentBoundary = (end, lines) }
+                } else {
+                    // A blank line: still a boundary (nothing to parse), counted as a line.
+                    lastBoundary = end
+                    linesBeforeBoundary = lines
+                }
+                st = .fieldStart
+                content = false
+            }
             while i < b.count {
                 let c = b[i]
-                if c == quote { odd.toggle() } else if c == lf {
-                    newlines += 1
-                    if !odd {
-                        lastBoundary = i + 1
-                        newlinesBeforeBoundary = newlines
+                switch st {
+                case .fieldStart, .unquoted:
+                    if c == delimiter {
+                        st = .fieldStart
+                        content = true
+                    } else if c == lf {
+                        let wasBlank = !content && st == .fieldStart
+                        if wasBlank { st = .fieldStart }
+                        endRecord(at: i + 1)
+                    } else if c == cr {
+                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; return }
+                        if i + 1 < b.count && b[i + 1] == lf { i += 1 }
+                        endRecord(at: i + 1)
+                    } else if c == quote && st == .fieldStart {
+                        st = .quoted
+                        content = true
+                    } else {
+                        st = .unquoted
+                        content = true
+                    }
+                case .quoted:
+                    if c == quote { st = .quoteInQuoted } else if c == lf { lines += 1 }
+                case .quoteInQuoted:
+                    if c == quote {
+                        st = .quoted
+                    } else if c == delimiter {
+                        st = .fieldStart
+                    } else if c == lf {
+                        endRecord(at: i + 1)
+                    } else if c == cr {
+                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; return }
+                        if i + 1 < b.count && b[i + 1] == lf { i += 1 }
+                        endRecord(at: i + 1)
+                    } else {
+                        st = .unquoted
                     }
                 }
                 i += 1
             }
             scanned = i
-            quoteOdd = odd
-            newlinesScanned = newlines
+            state = st
+            linesScanned = lines
+            recordHasContent = content
         }
     }
 
-    /// Cuts the carry at the last boundary.
-    private func cut(upTo end: Int, newlines: Int) -> Chunk {
+    /// Removes the first `end` bytes (ending `lines` lines) as a chunk.
+    private func cut(upTo end: Int, lines: Int) -> Chunk {
         let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine)
         carry.removeFirst(end)
         scanned -= end
+        linesScanned -= lines
         lastBoundary = 0
-        newlinesScanned -= newlines
-        newlinesBeforeBoundary = 0
-        nextLine += newlines
+        linesBeforeBoundary = 0
+        firstContentBoundary = nil
+        nextLine += lines
         return chunk
     }
 
-    /// The header record (BOM removed), parsed with the sequential reader's rules. Blank lines before
-    /// it are skipped, as the sequential reader does.
+    /// The header record (a leading BOM removed), parsed with the sequential reader's rules; blank
+    /// lines before it are skipped, as the sequential reader does.
     public func readHeader() throws(InputError) -> [String] {
-        var headerEnd: Int?
-        var newlines = 0
-        var position = 0
-        var odd = false
         var strippedBOM = false
-        var sawContent = false
-        while headerEnd == nil {
-            if !strippedBOM && carry.count >= 3 {
+        while true {
+            if !strippedBOM && (carry.count >= 3 || finished) {
                 if carry.starts(with: [0xEF, 0xBB, 0xBF]) { carry.removeFirst(3) }
                 strippedBOM = true
             }
-            while position < carry.count {
-                let c = carry[position]
-                position += 1
-                if c == UInt8(ascii: "\"") { odd.toggle() }
-                if c == UInt8(ascii: "\n") {
-                    newlines += 1
-                    if !odd && sawContent { headerEnd = position; break }
-                } else if c != UInt8(ascii: "\r") {
-                    sawContent = true
-                }
-            }
-            if headerEnd != nil { break }
+            if strippedBOM { scan() }
+            if firstContentBoundary != nil { break }
             let more = try fill()
-            if !more { break }
+            if !more {
+                if !strippedBOM { continue }
+                scan()
+                break
+            }
         }
-        let end = headerEnd ?? carry.count
-        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: 1)
+        let (end, lines) = firstContentBoundary ?? (carry.count, linesScanned)
+        let headerBytes = Array(carry[0..<end])
         carry.removeFirst(end)
-        nextLine = 1 + newlines
+        // Rescan what is left from a clean state (the header ended a record).
         scanned = 0
-        quoteOdd = false
+        state = .fieldStart
+        linesScanned = 0
+        recordHasContent = false
         lastBoundary = 0
-        newlinesScanned = 0
-        newlinesBeforeBoundary = 0
-        let reader = chunk.bytes.withUnsafeBytes { raw in
+        linesBeforeBoundary = 0
+        firstContentBoundary = nil
+        nextLine = 1 + lines
+        let reader = headerBytes.withUnsafeBytes { raw in
             CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: 1, firstIndex: 0)
         }
         return try reader.readHeader()
     }
 
-    /// The next chunk of whole records (at least `chunkSize` bytes unless the file ends), or nil.
+    /// The next chunk of whole records (about `chunkSize` bytes unless the file ends), or nil.
     public func nextChunk() throws(InputError) -> Chunk? {
         scan()
         while carry.count < chunkSize || lastBoundary == 0 {
             guard try fill() else { break }
             scan()
         }
+        if finished { scan() }
         if lastBoundary > 0 {
-            return cut(upTo: lastBoundary, newlines: newlinesBeforeBoundary)
+            return cut(upTo: lastBoundary, lines: linesBeforeBoundary)
         }
         if carry.isEmpty { return nil }
-        // End of file: the rest (a last record without a newline, or an unterminated quote).
-        return cut(upTo: carry.count, newlines: newlinesScanned)
+        // End of file: the rest (a last record without a line end, or an unterminated quote).
+        return cut(upTo: carry.count, lines: linesScanned)
     }
 }
