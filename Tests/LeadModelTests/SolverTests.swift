@@ -132,3 +132,30 @@ import LinearAlgebra
         #expect(m.brier == 0.25)
     }
 }
+
+@Suite struct SHA256Tests {
+    /// FIPS 180-4 test vectors.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func knownVectors(input: String, digest: String) {
+        var d = SHA256Digest()
+        d.update(Array(input.utf8))
+        #expect(d.finalizeHex() == digest)
+    }
+
+    @Test func streamingInPiecesEqualsOneUpdate() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var whole = SHA256Digest()
+        whole.update(bytes)
+        var pieces = SHA256Digest()
+        var i = 0
+        for size in [1, 7, 64, 63, 65, 200, 600] where i < bytes.count {
+            pieces.update(Array(bytes[i..<min(bytes.count, i + size)]))
+            i += size
+        }
+        #expect(whole.finalizeHex() == pieces.finalizeHex())
+    }
+}
