@@ -32,7 +32,7 @@ def pipeline():
 
 
 def read(path):
-    return pd.read_csv(path, dtype={c: "string" for c in CATEGORICAL + ["lead_id"]})
+    return pd.read_csv(path, dtype={c: object for c in CATEGORICAL + ["lead_id"]})
 
 
 if __name__ == "__main__":

@@ -19,9 +19,21 @@ public struct ColumnProfile: Sendable {
     public private(set) var outOfRangeCount = 0
     /// First line where a value was not numeric, with the value (for messages).
     public private(set) var firstNonNumeric: (line: Int, value: String)?
-    /// Counts of each trimmed value, until `levelLimit` distinct values are seen.
-    public private(set) var levelCounts: [String: Int] = [:]
+    /// Distinct trimmed values (looked up by bytes: no String is built for a value seen before) and
+    /// their counts, until `levelLimit` distinct values are seen.
+    private var levelTable = ByteKeyTable()
+    private var levelNames: [String] = []
+    private var counts: [Int] = []
     public private(set) var tooManyLevels = false
+
+    /// Counts of each trimmed value.
+    public var levelCounts: [String: Int] {
+        var out: [String: Int] = [:]
+        for (name, n) in zip(levelNames, counts) { out[name] = n }
+        return out
+    }
+
+    public var distinctLevels: Int { levelNames.count }
     /// Moments of the numeric (or boolean as 0/1) values.
     public private(set) var count = 0
     public private(set) var mean = 0.0
@@ -67,11 +79,19 @@ public struct ColumnProfile: Sendable {
             }
         }
         if training && !tooManyLevels {
-            let key = String(decoding: trimmed, as: UTF8.self)
-            levelCounts[key, default: 0] += 1
-            if levelCounts.count > levelLimit {
-                tooManyLevels = true
-                levelCounts = [:]
+            if let k = levelTable.value(for: trimmed) {
+                counts[k] += 1
+            } else {
+                let key = String(decoding: trimmed, as: UTF8.self)
+                levelTable.set(key, levelNames.count)
+                levelNames.append(key)
+                counts.append(1)
+                if levelNames.count > levelLimit {
+                    tooManyLevels = true
+                    levelTable = ByteKeyTable()
+                    levelNames = []
+                    counts = []
+                }
             }
         }
     }

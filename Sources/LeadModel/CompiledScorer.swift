@@ -15,6 +15,17 @@ public struct CompiledScorer: Sendable {
     let groupValues: [[Double]]  // categorical: log-odds per group
     let unseenValue: [Double]    // categorical
     public let intercept: Double
+    /// Σ β x̄ per column: the average training lead's log-odds from that column (see `Explainer`).
+    let columnBase: [Double]
+    /// Reason codes as bytes: per categorical group, for unseen levels, and for numeric high/low/missing
+    /// (booleans: yes/no/missing), exactly the codes `Explainer.code` builds.
+    let groupCodes: [[[UInt8]]]
+    let unseenCode: [[UInt8]]
+    let highCode: [[UInt8]]
+    let lowCode: [[UInt8]]
+    let missingCode: [[UInt8]]
+    /// Contributions at or below this log-odds are reasons (`Explainer.minimumReasonPoints`).
+    let reasonThreshold: Double
 
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
@@ -52,6 +63,94 @@ public struct CompiledScorer: Sendable {
         groupValues = groups
         unseenValue = unseen
         intercept = model.coefficients.intercept
+        let explainer = Explainer(model: model)
+        columnBase = model.design.columns.indices.map { c in
+            // contribution(v) = logOdds(v) − base, so base = logOdds(v) − contribution(v) for any v.
+            let col = model.design.columns[c]
+            let probe: ResolvedValue = col.type == .categorical ? .unseen : .missing
+            return b.withUnsafeBufferPointer { col.logOdds(probe, beta: $0) } - explainer.contribution(column: c, probe)
+        }
+        var gc: [[[UInt8]]] = [], uc: [[UInt8]] = [], hc: [[UInt8]] = [], lc: [[UInt8]] = [], mc: [[UInt8]] = []
+        for (c, col) in model.design.columns.enumerated() {
+            func code(_ v: ResolvedValue) -> [UInt8] { Array(explainer.code(column: c, v, raw: "").utf8) }
+            switch col.type {
+            case .categorical:
+                gc.append((0..<(col.groups?.count ?? 0)).map { code(.level($0)) })
+                uc.append(code(.unseen)); hc.append([]); lc.append([]); mc.append(code(.missing))
+            case .boolean:
+                gc.append([]); uc.append([])
+                hc.append(code(.number(1))); lc.append(code(.number(0))); mc.append(code(.missing))
+            case .numeric:
+                gc.append([]); uc.append([])
+                hc.append(code(.number(col.mean!))); lc.append(code(.number(-.infinity))); mc.append(code(.missing))
+            case .date:
+                gc.append([]); uc.append([]); hc.append([]); lc.append([]); mc.append([])
+            }
+        }
+        groupCodes = gc
+        unseenCode = uc
+        highCode = hc
+        lowCode = lc
+        missingCode = mc
+        reasonThreshold = -Explainer.minimumReasonPoints / model.scorecard.factor
+    }
+
+    /// Appends the codes of the `k` contributions that pull the score down most, each preceded by a
+    /// comma, padding with empty fields to `k`: the `reason_1…reason_K` columns, computed without
+    /// building Strings. Same selection and order as `Explainer.reasonCodes`.
+    @inline(__always)
+    public func appendReasonCodes(_ values: UnsafeBufferPointer<ResolvedValue>, k: Int, to out: inout [UInt8], json: Bool = false) {
+        withUnsafeTemporaryAllocation(of: (Double, Int).self, capacity: max(k, 1)) { top in
+            var n = 0
+            for c in 0..<values.count {
+                let v: Double
+                switch values[c] {
+                case .number(let x): v = beta[c] * ((x - mean[c]) / scale[c]) - columnBase[c]
+                case .missing: v = missingValue[c] - columnBase[c]
+                case .level(let g): v = groupValues[c][g] - columnBase[c]
+                case .unseen: v = unseenValue[c] - columnBase[c]
+                }
+                guard v <= reasonThreshold else { continue }
+                // Insertion into the k most negative so far, ties by column order.
+                if n < k { top[n] = (v, c); n += 1 } else if v < top[n - 1].0 { top[n - 1] = (v, c) } else { continue }
+                var i = n - 1
+                while i > 0 && top[i].0 < top[i - 1].0 { top.swapAt(i, i - 1); i -= 1 }
+            }
+            for i in 0..<k {
+                if json {
+                    if i < n {
+                        if i > 0 { out.append(UInt8(ascii: ",")) }
+                        let code = String(decoding: codeBytes(values[top[i].1], column: top[i].1), as: UTF8.self)
+                        out.append(contentsOf: JSONText.quoted(code).utf8)
+                    }
+                } else {
+                    out.append(UInt8(ascii: ","))
+                    if i < n { appendCSV(codeBytes(values[top[i].1], column: top[i].1), to: &out) }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    func codeBytes(_ value: ResolvedValue, column c: Int) -> [UInt8] {
+        switch (kinds[c], value) {
+        case (.categorical, .level(let g)): return groupCodes[c][g]
+        case (.categorical, .unseen): return unseenCode[c]
+        case (_, .missing): return missingCode[c]
+        case (.numeric, .number(let x)): return x >= mean[c] ? highCode[c] : lowCode[c]
+        default: return []
+        }
+    }
+
+    @inline(__always)
+    func appendCSV(_ bytes: [UInt8], to out: inout [UInt8]) {
+        if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
+            out.append(UInt8(ascii: "\""))
+            for b in bytes { if b == UInt8(ascii: "\"") { out.append(b) }; out.append(b) }
+            out.append(UInt8(ascii: "\""))
+        } else {
+            out.append(contentsOf: bytes)
+        }
     }
 
     /// Log-odds of a resolved row; identical to `LeadScoreModel.logOdds`.

@@ -22,7 +22,7 @@ struct DesignBuilder {
         for profile in profiles {
             let type = types[profile.name] ?? profile.inferredType
             var entry = SchemaColumn(name: profile.name, type: type, role: .feature, missing: profile.missing,
-                                     distinct: profile.tooManyLevels ? nil : profile.levelCounts.count, note: nil)
+                                     distinct: profile.tooManyLevels ? nil : profile.distinctLevels, note: nil)
             func drop(_ note: String) {
                 entry.role = .dropped
                 entry.note = note

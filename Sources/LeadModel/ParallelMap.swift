@@ -25,3 +25,24 @@ private final class ResultSlots<T>: @unchecked Sendable {
     func set(_ k: Int, _ v: T) { lock.lock(); storage[k] = v; lock.unlock() }
     func values() -> [T] { storage.map { $0! } }
 }
+
+/// A batch of jobs running in the background; `wait()` returns their results in order.
+final class BatchJob<T: Sendable>: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var results: [T] = []
+
+    static func launch(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> BatchJob<T> {
+        let job = BatchJob<T>()
+        job.group.enter()
+        DispatchQueue.global().async {
+            job.results = ParallelMap.run(count, threads: threads, body)
+            job.group.leave()
+        }
+        return job
+    }
+
+    func wait() -> [T] {
+        group.wait()
+        return results
+    }
+}

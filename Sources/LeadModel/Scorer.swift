@@ -76,7 +76,6 @@ public struct Scorer {
         let resolver: RowResolver
         let compiled: CompiledScorer
         let scorecard: Scorecard
-        let explainer: Explainer?
         let reasons: Int
         let idIndex: Int?
         let failFast: Bool
@@ -146,14 +145,18 @@ public struct Scorer {
                 let p = StableMath.sigmoid(eta)
                 let score = scorecard.score(logOdds: eta)
                 let grade = gradeFloors.firstIndex(where: { score >= $0 }).map { gradeBytes[$0] } ?? gradeBytes.last ?? []
-                let codes = explainer?.reasonCodes(values, raw: { _ in "" }, k: reasons) ?? []
                 if jsonOutput {
                     let id = idIndex.map { record.displayString($0) } ?? String(rowNumber)
                     var line = "{" + JSONText.quoted(idName) + ":" + JSONText.quoted(id) + ",\"probability\":\(p),\"score\":"
                     line.append(String(decoding: { var b: [UInt8] = []; CSVText.appendOneDecimal(score, to: &b); return b }(), as: UTF8.self))
                     line += ",\"grade\":" + JSONText.quoted(String(decoding: grade, as: UTF8.self))
-                    if explainer != nil { line += ",\"reasons\":[" + codes.map(JSONText.quoted).joined(separator: ",") + "]" }
-                    r.output.append(contentsOf: (line + "}\n").utf8)
+                    r.output.append(contentsOf: line.utf8)
+                    if reasons > 0 {
+                        r.output.append(contentsOf: ",\"reasons\":[".utf8)
+                        values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: reasons, to: &r.output, json: true) }
+                        r.output.append(UInt8(ascii: "]"))
+                    }
+                    r.output.append(contentsOf: "}\n".utf8)
                 } else {
                     if let idIndex {
                         record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
@@ -167,11 +170,8 @@ public struct Scorer {
                     CSVText.appendOneDecimal(score, to: &r.output)
                     r.output.append(UInt8(ascii: ","))
                     r.output.append(contentsOf: grade)
-                    if explainer != nil {
-                        for k in 0..<reasons {
-                            r.output.append(UInt8(ascii: ","))
-                            if k < codes.count { r.output.append(contentsOf: CSVText.escape(codes[k]).utf8) }
-                        }
+                    if reasons > 0 {
+                        values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: reasons, to: &r.output) }
                     }
                     r.output.append(UInt8(ascii: "\n"))
                 }
@@ -207,7 +207,7 @@ public struct Scorer {
             if let id, !header.contains(id) { header.append(id) }
             reader = try JSONLinesReader(path: options.dataPath, header: header)
         } else if threads > 1 {
-            let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter)
+            let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter, chunkSize: 1 << 20)
             header = try c.readHeader()
             chunker = c
         } else {
@@ -238,7 +238,7 @@ public struct Scorer {
         let design = model.design
         let context = Context(
             resolver: resolver, compiled: CompiledScorer(model: model), scorecard: model.scorecard,
-            explainer: options.reasons > 0 ? Explainer(model: model) : nil, reasons: options.reasons, idIndex: idIndex,
+            reasons: options.reasons, idIndex: idIndex,
             failFast: options.onError == .fail, writeErrors: errors != nil,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
             hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
@@ -276,29 +276,40 @@ public struct Scorer {
                 if done { break }
             }
         } else if let chunker {
+            // Pipelined: while the workers score batch k, this thread reads batch k+1 and writes
+            // batch k−1's output, in input order.
             let batch = threads * 2
-            var finished = false
-            while !finished {
+            let columnCount = design.columns.count
+            let path = options.dataPath
+            let delimiter = options.delimiter
+            var inFlight: BatchJob<ChunkResult>?
+            while true {
                 var chunks: [RecordChunker.Chunk] = []
                 while chunks.count < batch, let c = try chunker.nextChunk() { chunks.append(c) }
-                if chunks.count < batch { finished = true }
-                if chunks.isEmpty { break }
-                let batchChunks = chunks
-                let columnCount = design.columns.count
-                let path = options.dataPath
-                let delimiter = options.delimiter
-                let results = ParallelMap.run(batchChunks.count, threads: threads) { k -> ChunkResult in
-                    let chunks = batchChunks
-                    var r = ChunkResult(columns: columnCount)
-                    let chunkReader = chunks[k].bytes.withUnsafeBytes { raw in
-                        CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: chunks[k].firstLine, firstIndex: 0)
+                var next: BatchJob<ChunkResult>?
+                if !chunks.isEmpty {
+                    let batchChunks = chunks
+                    next = BatchJob<ChunkResult>.launch(count: batchChunks.count, threads: threads) { k -> ChunkResult in
+                        var r = ChunkResult(columns: columnCount)
+                        let chunkReader = batchChunks[k].bytes.withUnsafeBytes { raw in
+                            CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: batchChunks[k].firstLine, firstIndex: 0)
+                        }
+                        var rowNumber = 0
+                        context.process(chunkReader, into: &r, rowNumber: &rowNumber)
+                        return r
                     }
-                    var rowNumber = 0
-                    context.process(chunkReader, into: &r, rowNumber: &rowNumber)
-                    return r
                 }
-                for r in results { try absorb(r) }
-                progress?(summary.rowsRead, chunker.bytesConsumed, chunker.sizeInBytes)
+                if let previous = inFlight {
+                    do {
+                        for r in previous.wait() { try absorb(r) }
+                    } catch {
+                        _ = next?.wait()
+                        throw error
+                    }
+                    progress?(summary.rowsRead, chunker.bytesConsumed, chunker.sizeInBytes)
+                }
+                inFlight = next
+                if next == nil { break }
             }
         }
         try out.commit()

@@ -222,3 +222,33 @@ enum RandomLeads {
         #expect(model.grade(score: 0) == "D")
     }
 }
+
+@Suite struct CompiledScorerTests {
+    /// The scoring loop's compiled log-odds and reason codes equal the model's and the Explainer's.
+    @Test func compiledScorerAgreesWithModelAndExplainer() throws {
+        var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
+        o.idColumn = "lead_id"
+        o.exclude = ["reject_reason"]
+        let model = try Trainer(options: o).train().model
+        let compiled = CompiledScorer(model: model)
+        let explainer = Explainer(model: model)
+        let reader = try CSVReader(path: Paths.newLeads)
+        let header = try reader.readHeader()
+        let resolver = try RowResolver(design: model.design, header: header, file: Paths.newLeads, parser: FieldParser())
+        var record = CSVRecord()
+        var values: [ResolvedValue] = []
+        var rows = 0
+        while try reader.next(into: &record) {
+            try resolver.resolve(record, into: &values)
+            let a = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+            #expect(a == model.logOdds(values))
+            var bytes: [UInt8] = []
+            values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: 3, to: &bytes) }
+            var expected = explainer.reasonCodes(values, raw: { _ in "" }, k: 3)
+            while expected.count < 3 { expected.append("") }
+            #expect(String(decoding: bytes, as: UTF8.self) == "," + expected.joined(separator: ","))
+            rows += 1
+        }
+        #expect(rows == 5000)
+    }
+}
