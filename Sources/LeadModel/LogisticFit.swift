@@ -10,6 +10,8 @@ public struct LogisticFit: Sendable {
     public var covariance: Matrix?
     public var eta: [Double]
     public var report: FitReport
+    /// XᵀWX at the start (β = 0, so W = weights/4), without the penalty: the Gram matrix rank checks use.
+    public var initialGram: Matrix
 
     /// Fits y on x (intercept column last) with L2 strength `lambda` on the non-intercept terms.
     public static func fit(x: Matrix, y: [Double], weights: [Double]? = nil, lambda: Double,
@@ -20,12 +22,15 @@ public struct LogisticFit: Sendable {
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance
-        let result = solver.minimize(objective, progress: progress)
+        let result = solver.minimize(objective, start: nil, progress: progress)
         let p = x.cols - 1
         var covariance: Matrix?
         if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }
         var beta = Array(result.beta.prefix(p))
         for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
-        return LogisticFit(beta: beta, intercept: result.beta[p], covariance: covariance, eta: result.eta, report: result.report)
+        var gram = result.initialHessian
+        for j in 0..<p { gram[j, j] -= lambda }
+        return LogisticFit(beta: beta, intercept: result.beta[p], covariance: covariance, eta: result.eta, report: result.report,
+                           initialGram: gram)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #else
@@ -41,19 +42,32 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
 
     /// Mann–Whitney AUC: the probability a random positive outranks a random negative, ties ½.
     public static func rocAUC(_ p: [Double], _ y: [Double]) -> Double? {
-        let order = p.indices.sorted { p[$0] < p[$1] }
-        let nPos = y.reduce(0) { $0 + ($1 > 0.5 ? 1.0 : 0) }
-        let nNeg = Double(p.count) - nPos
-        guard nPos > 0, nNeg > 0 else { return nil }
-        var rankSumPos = 0.0
+        // Sort each class's scores (plain Double sorts, no index juggling), then walk both in step:
+        // a positive beats every negative below it and ties with the equal ones (½ each).
+        var pos: [Double] = [], neg: [Double] = []
+        pos.reserveCapacity(p.count)
+        neg.reserveCapacity(p.count)
+        for i in p.indices { if y[i] > 0.5 { pos.append(p[i]) } else { neg.append(p[i]) } }
+        guard !pos.isEmpty, !neg.isEmpty else { return nil }
+        pos.sort()
+        neg.sort()
+        var below = 0       // negatives strictly below the current positive
+        var equal = 0       // negatives equal to it
+        var wins = 0.0
+        var j = 0
         var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && p[order[j + 1]] == p[order[i]] { j += 1 }
-            let averageRank = Double(i + j) / 2 + 1
-            for k in i...j where y[order[k]] > 0.5 { rankSumPos += averageRank }
-            i = j + 1
+        while i < pos.count {
+            let v = pos[i]
+            while j < neg.count && neg[j] < v { j += 1 }
+            below = j
+            var e = j
+            while e < neg.count && neg[e] == v { e += 1 }
+            equal = e - j
+            // All positives with this same value share the count.
+            var same = 0
+            while i < pos.count && pos[i] == v { same += 1; i += 1 }
+            wins += Double(same) * (Double(below) + 0.5 * Double(equal))
         }
-        return (rankSumPos - nPos * (nPos + 1) / 2) / (nPos * nNeg)
+        return wins / (Double(pos.count) * Double(neg.count))
     }
 }

@@ -43,6 +43,8 @@ public struct NewtonSolver: Sendable {
         public var beta: [Double]
         public var eta: [Double]
         public var hessian: Matrix
+        /// The Hessian at the starting point (at β = 0 it is XᵀWX/4 + λI′), for rank checks.
+        public var initialHessian: Matrix
         public var report: FitReport
     }
 
@@ -60,6 +62,7 @@ public struct NewtonSolver: Sendable {
         var converged = maxAbs(g) <= threshold
         var reason = converged ? "gradient is zero at the start" : ""
         var hessian = f.hessian(eta: eta)
+        let initialHessian = hessian
         var warnings: [String] = []
 
         while !converged && iterations < maxIterations {
@@ -136,7 +139,7 @@ public struct NewtonSolver: Sendable {
         let report = FitReport(solver: "newton-cholesky", iterations: iterations, converged: converged, reason: reason,
                                initialGradientNorm: g0, gradientNorm: maxAbs(g), objective: value,
                                regularizedSteps: regularized, warnings: warnings)
-        return Result(beta: beta, eta: eta, hessian: hessian, report: report)
+        return Result(beta: beta, eta: eta, hessian: hessian, initialHessian: initialHessian, report: report)
     }
 }
 

@@ -23,6 +23,13 @@ public struct Trainer {
 
     public init(options: TrainingOptions) { self.options = options }
 
+    /// With LEADSCORE_TIMING set, each stage's wall time goes to standard error (for profiling).
+    private static let timing = ProcessInfo.processInfo.environment["LEADSCORE_TIMING"] != nil
+    private static let clockStart = Date()
+    private func stage(_ name: String) {
+        if Trainer.timing { FileHandle.standardError.write(Data(String(format: "%8.3f s  %@\n", Date().timeIntervalSince(Trainer.clockStart), name).utf8)) }
+    }
+
     /// Row errors kept in full (for the summary and `--errors`); the rest are only counted.
     public static let keptErrors = 1000
 
@@ -212,7 +219,10 @@ public struct Trainer {
     // MARK: - Whole run
 
     private func train(path: String, displayName display: String) throws -> TrainingOutcome {
+        // The file's fingerprint is computed on another thread while the passes run.
+        let fingerprint = BackgroundValue { try Trainer.sha256(path: path) }
         let parser = FieldParser(extraMissing: options.extraMissing)
+        stage("start")
         progress?("pass 1: reading \(display)")
         let pass = try firstPass(path: path, display: display, parser: parser)
         let usable = pass.trainingRows + pass.holdoutRows
@@ -241,6 +251,7 @@ public struct Trainer {
         }
 
         // MARK: Pass 2: encode.
+        stage("pass 1 done")
         progress?("pass 2: encoding \(pass.trainingRows) training rows into \(design.termCount) terms")
         let k = design.termCount + 1
         let resolver = try RowResolver(design: design, header: pass.header, file: display, parser: parser)
@@ -291,17 +302,19 @@ public struct Trainer {
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
         notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
-        notices += collinearityNotices(design: design, x: xTrain)
 
         // MARK: Fit.
         let weights = classWeights(yTrain)
         let lambda = options.penalty == .none ? 0 : options.lambda
+        stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
         let result = LogisticFit.fit(x: xTrain, y: yTrain, weights: weights, lambda: lambda,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }
+        stage("fit done")
         var fit = result.report
+        notices += collinearityNotices(design: design, gram: result.initialGram)
         let p = design.termCount
         let beta = result.beta
         let intercept = result.intercept
@@ -324,6 +337,7 @@ public struct Trainer {
             notices.append("standard errors are not available: the Hessian is singular at the solution (collinear terms)")
         }
 
+        stage("collinearity, separation, covariance done")
         // Metrics.
         let trainProb = result.eta.map(StableMath.sigmoid)
         let trainMetrics = ClassificationMetrics(probabilities: trainProb, outcomes: yTrain)
@@ -362,6 +376,7 @@ public struct Trainer {
         let inference = ModelInference.compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
                                                x: xTrain, scorecard: scorecard, approximate: lambda > 0)
 
+        stage("metrics, means, quantiles, grades, inference done")
         let coefficients = Coefficients(
             terms: beta, intercept: intercept, standardErrors: se, interceptStandardError: interceptSE,
             standardErrorsApproximate: lambda > 0,
@@ -372,7 +387,7 @@ public struct Trainer {
             design: design, coefficients: coefficients, scorecard: scorecard, grades: grades, inference: inference, fit: fit,
             metrics: MetricsSummary(train: trainMetrics, holdout: holdMetrics),
             provenance: Provenance(
-                dataFile: display, dataSHA256: try Trainer.sha256(path: path), rowsRead: pass.records,
+                dataFile: display, dataSHA256: try fingerprint.value(), rowsRead: pass.records,
                 rowsSkipped: skipped, trainingRows: nTrain, holdoutRows: nHold,
                 holdout: options.holdoutAfterText.map { "after \($0) by \(options.timeColumn ?? "?")" }
                     ?? (options.holdoutFraction > 0 ? "random \(options.holdoutFraction) (seed \(options.seed))" : "none"),
@@ -380,6 +395,7 @@ public struct Trainer {
                 timeWindow: pass.firstTime.isFinite ? .init(first: Trainer.dayString(pass.firstTime), last: Trainer.dayString(pass.lastTime)) : nil,
                 options: options.record),
             notices: notices, missingMarkers: options.extraMissing)
+        stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
         return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
@@ -443,12 +459,10 @@ public struct Trainer {
 
     /// Terms that are linear combinations of others (a rank-deficient design): named, with an identical
     /// twin when there is one, since the usual cause is two columns recording the same gap.
-    private func collinearityNotices(design: Design, x: Matrix) -> [String] {
-        let k = x.cols
-        guard k > 1, x.rows > 0 else { return [] }
-        var gram = Matrix(rows: k, cols: k)
-        x.storage.withUnsafeBufferPointer { gramUpdate($0, rows: x.rows, cols: k, lda: x.rows, into: &gram, alpha: 1, beta: 0) }
-        gram.symmetrizeFromUpper()
+    private func collinearityNotices(design: Design, gram start: Matrix) -> [String] {
+        let k = start.cols
+        guard k > 1 else { return [] }
+        var gram = start
         // Scale to a correlation-like matrix so the tolerance means the same for every term.
         let d = gram.diagonal.map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
         for j in 0..<k { for i in 0..<k { gram[i, j] *= d[i] * d[j] } }
@@ -585,5 +599,24 @@ extension LeadScoreModel {
             b0 -= coefficients.terms[col.term!] * col.mean! / col.scale!
         }
         return b0
+    }
+}
+
+/// A value computed on a background thread; `value()` waits for it (and rethrows its error).
+final class BackgroundValue<T: Sendable>: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var result: Result<T, any Error>?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.result = Result { try body() }
+            self.group.leave()
+        }
+    }
+
+    func value() throws -> T {
+        group.wait()
+        return try result!.get()
     }
 }
