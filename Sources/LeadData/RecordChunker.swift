@@ -33,9 +33,15 @@ public final class RecordChunker {
         public var firstLine: Int
     }
 
+    /// Bytes that can change the scanner's state outside quotes: delimiter, quote, CR, LF.
+    private let specialBytes: [Bool]
+
     public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 22) throws(InputError) {
         self.path = path
         self.delimiter = delimiter
+        var special = [Bool](repeating: false, count: 256)
+        for b in [delimiter, UInt8(ascii: "\""), UInt8(ascii: "\r"), UInt8(ascii: "\n")] { special[Int(b)] = true }
+        specialBytes = special
         self.chunkSize = max(16, chunkSize)
         source = try ByteSource(path: path)
     }
@@ -59,6 +65,7 @@ public final class RecordChunker {
     private func scan() {
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
+        let special = specialBytes
         carry.withUnsafeBufferPointer { b in
             var i = scanned
             var st = state
@@ -79,6 +86,14 @@ public final class RecordChunker {
                 content = false
             }
             while i < b.count {
+                // Fast paths: runs of ordinary bytes inside an unquoted or a quoted field.
+                if st == .unquoted {
+                    while i < b.count && !special[Int(b[i])] { i += 1 }
+                    if i == b.count { break }
+                } else if st == .quoted {
+                    while i < b.count && b[i] != quote && b[i] != lf { i += 1 }
+                    if i == b.count { break }
+                }
                 let c = b[i]
                 switch st {
                 case .fieldStart, .unquoted:
