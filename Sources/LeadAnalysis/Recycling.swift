@@ -15,6 +15,8 @@ public struct Recycling: Sendable {
         public var reason: String
         public var predictedReason: String
         public var mainDriver: String
+        /// The reason models' normalized probabilities, in `reasonNames` order (empty without reasons).
+        public var reasonProbabilities: [Double]
     }
 
     public struct Summary: Codable, Sendable {
@@ -32,6 +34,7 @@ public struct Recycling: Sendable {
 
     public var rows: [Row]
     public var summary: Summary
+    public var reasonNames: [String] = []
 
     public static func decide(_ table: LeadTable, model: LeadScoreModel, reasons: ReasonModels?, recycleReasons: [String],
                               threshold: Double?, hasReasonColumn: Bool) -> Recycling {
@@ -44,8 +47,10 @@ public struct Recycling: Sendable {
         for i in 0..<table.rows where table.positive[i] == 0 {
             let reason = table.reason[i] >= 0 ? table.reasonNames[Int(table.reason[i])] : ""
             var predicted = ""
+            var reasonProbabilities: [Double] = []
             if let reasons {
                 let p = reasons.probabilities(table, lead: i)
+                reasonProbabilities = p
                 if let k = p.indices.max(by: { p[$0] < p[$1] }) { predicted = reasons.reasons[k].reason }
             }
             let p = table.probability[i]
@@ -55,19 +60,23 @@ public struct Recycling: Sendable {
             let values = table.values(i)
             let driver = explainer.reasonCodes(values, raw: { _ in "" }, k: 1).first ?? ""
             rows.append(Row(id: table.ids[i], recommendation: decision, probability: p, reason: reason,
-                            predictedReason: predicted, mainDriver: driver))
+                            predictedReason: predicted, mainDriver: driver, reasonProbabilities: reasonProbabilities))
         }
         return Recycling(rows: rows, summary: Summary(rejected: rows.count, recycle: recycle, discard: rows.count - recycle,
-                                                      threshold: cut, recycleReasons: hasReasonColumn ? recycleReasons : []))
+                                                      threshold: cut, recycleReasons: hasReasonColumn ? recycleReasons : []),
+                         reasonNames: reasons?.reasons.map(\.reason) ?? [])
     }
 
-    /// CSV: id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver.
+    /// CSV: id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver, then one
+    /// `p_<reason>` column per reason model (the lead's reason probabilities).
     public func write(to path: String) throws {
         let out = try OutputSink(path: path)
-        try out.write("id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver\n")
+        let extra = reasonNames.map { "," + CSVText.escape("p_" + $0) }.joined()
+        try out.write("id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver" + extra + "\n")
         for r in rows {
+            let probabilities = r.reasonProbabilities.map { ",\($0)" }.joined()
             try out.write([CSVText.escape(r.id), r.recommendation, "\(r.probability)", CSVText.escape(r.reason),
-                           CSVText.escape(r.predictedReason), CSVText.escape(r.mainDriver)].joined(separator: ",") + "\n")
+                           CSVText.escape(r.predictedReason), CSVText.escape(r.mainDriver)].joined(separator: ",") + probabilities + "\n")
         }
         try out.commit()
     }

@@ -25,7 +25,8 @@ struct PatternsCommand: ParsableCommand {
             (one-vs-rest), with drivers as in 'leadscore drivers'. Recycling: rejected leads whose \
             reason is one of --recycle-reasons and whose acceptance probability is at least the overall \
             acceptance rate (or --recycle-min-probability) go back to marketing; --recycle-out writes \
-            id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver.
+            id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver and one \
+            p_<reason> column per reason (the lead's reason probabilities).
 
             Over time (--time, optionally --by COLUMN): rejection rate per month and level; cells whose \
             rate rose significantly against the previous month are flagged.

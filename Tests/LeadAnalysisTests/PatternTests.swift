@@ -97,9 +97,15 @@ enum AnalysisPaths {
             #expect(row.reason == "not_ready" && row.probability >= r.recycle.threshold)
         }
         #expect(r.recycle.recycle > 0)
+        // Per lead, the reason probabilities sum to one and name the predicted reason.
+        for row in recycling.rows.prefix(200) {
+            #expect(abs(row.reasonProbabilities.reduce(0, +) - 1) < 1e-9)
+            let k = row.reasonProbabilities.indices.max { row.reasonProbabilities[$0] < row.reasonProbabilities[$1] }!
+            #expect(recycling.reasonNames[k] == row.predictedReason)
+        }
         let text = try String(contentsOfFile: PatternTests.recyclePath, encoding: .utf8)
         let lines = text.split(separator: "\n")
-        #expect(lines.first == "id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver")
+        #expect(lines.first?.hasPrefix("id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver,p_") == true)
         #expect(lines.count == r.rejected + 1)
     }
     static var recyclePath: String { result.1.rows.isEmpty ? "" : lastRecyclePath }

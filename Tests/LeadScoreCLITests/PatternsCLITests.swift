@@ -14,7 +14,7 @@ import Testing
         }
         #expect(r.stdout.contains("Leads with lead_source = cold_list are rejected"))
         let lines = CLI.read(recycle).split(separator: "\n")
-        #expect(lines.first == "id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver")
+        #expect(lines.first?.hasPrefix("id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver,p_") == true)
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("L") && ($0.contains(",recycle,") || $0.contains(",discard,")) })
     }
 
