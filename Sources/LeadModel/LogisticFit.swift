@@ -10,7 +10,8 @@ public struct LogisticFit: Sendable {
     public var covariance: Matrix?
     public var eta: [Double]
     public var report: FitReport
-    /// XᵀWX at the start (β = 0, so W = weights/4), without the penalty: the Gram matrix rank checks use.
+    /// XᵀWX at the start (intercept only, so W = weights · r(1−r) with r the positive rate), without
+    /// the penalty: the Gram matrix the rank checks use.
     public var initialGram: Matrix
 
     /// Fits y on x (intercept column last) with L2 strength `lambda` on the non-intercept terms.
@@ -22,7 +23,16 @@ public struct LogisticFit: Sendable {
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance
-        let result = solver.minimize(objective, start: nil, progress: progress)
+        // Start at the intercept-only optimum, logit of the weighted positive rate: one Newton step
+        // fewer than from zero, and the same solution.
+        var start = [Double](repeating: 0, count: x.cols)
+        let totalWeight = w.reduce(0, +)
+        let positiveWeight = zip(w, y).reduce(0) { $0 + $1.0 * $1.1 }
+        if totalWeight > 0 && positiveWeight > 0 && positiveWeight < totalWeight {
+            let rate = positiveWeight / totalWeight
+            start[x.cols - 1] = StableMath.logit(rate)
+        }
+        let result = solver.minimize(objective, start: start, progress: progress)
         let p = x.cols - 1
         var covariance: Matrix?
         if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }

@@ -57,19 +57,30 @@ public struct LogisticObjective: Sendable {
 
     /// ∇²f(β) given η, full symmetric matrix.
     public func hessian(eta: [Double]) -> Matrix {
+        gradientAndHessian(nil, eta: eta).hessian
+    }
+
+    /// ∇f(β) and ∇²f(β) in one pass over X: each row block is scaled by √w into scratch for `dsyrk`,
+    /// and, while the block is in cache, multiplied by the residuals for the gradient (`dgemv`).
+    /// Pass `beta` = nil to skip the gradient.
+    public func gradientAndHessian(_ beta: [Double]?, eta: [Double]) -> (gradient: [Double], hessian: Matrix) {
         let k = dimension
         var h = Matrix(rows: k, cols: k)
+        var g = [Double](repeating: 0, count: k)
         let n = rows
         let block = min(LogisticObjective.blockRows, max(n, 1))
         var scratch = [Double](repeating: 0, count: block * k)
+        var residual = [Double](repeating: 0, count: block)
+        var sw = [Double](repeating: 0, count: block)
         var start = 0
         x.storage.withUnsafeBufferPointer { xs in
             while start < n {
                 let m = min(block, n - start)
-                var sw = [Double](repeating: 0, count: m)
                 for i in 0..<m {
                     let p = StableMath.sigmoid(eta[start + i])
-                    sw[i] = (weights[start + i] * p * (1 - p)).squareRoot()
+                    let w = weights[start + i]
+                    sw[i] = (w * p * (1 - p)).squareRoot()
+                    residual[i] = w * (p - y[start + i])
                 }
                 for j in 0..<k {
                     let src = j * n + start
@@ -79,11 +90,20 @@ public struct LogisticObjective: Sendable {
                 scratch.withUnsafeBufferPointer { sp in
                     gramUpdate(sp, rows: m, cols: k, lda: m, into: &h, alpha: 1, beta: 1)
                 }
+                if beta != nil {
+                    residual.withUnsafeBufferPointer { rp in
+                        g.withUnsafeMutableBufferPointer { gp in
+                            multiplyTransposed(UnsafeBufferPointer(rebasing: xs[start...]), rows: m, cols: k, lda: n,
+                                               rp, into: gp, alpha: 1, beta: 1)
+                        }
+                    }
+                }
                 start += m
             }
         }
         h.symmetrizeFromUpper()
         for j in 0..<(k - 1) { h[j, j] += lambda }
-        return h
+        if let beta { for j in 0..<(k - 1) { g[j] += lambda * beta[j] } }
+        return (g, h)
     }
 }

@@ -43,7 +43,8 @@ public struct NewtonSolver: Sendable {
         public var beta: [Double]
         public var eta: [Double]
         public var hessian: Matrix
-        /// The Hessian at the starting point (at β = 0 it is XᵀWX/4 + λI′), for rank checks.
+        /// The Hessian at the starting point (XᵀWX + λI′ with W constant per weight when the start is
+        /// intercept-only), for rank checks.
         public var initialHessian: Matrix
         public var report: FitReport
     }
@@ -122,8 +123,7 @@ public struct NewtonSolver: Sendable {
             beta = newBeta
             eta = newEta
             value = newValue
-            g = f.gradient(beta, eta: eta)
-            hessian = f.hessian(eta: eta)
+            (g, hessian) = f.gradientAndHessian(beta, eta: eta)
             progress?(iterations, maxAbs(g))
             if maxAbs(g) <= threshold {
                 converged = true
