@@ -103,6 +103,18 @@ public final class CSVReader {
         let lf = UInt8(ascii: "\n")
         let cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
+        if inMemory {
+            // Zero-copy fast path: a record without quotes is referenced in place.
+            while true {
+                switch fastRecord(into: &record) {
+                case .record: return true
+                case .blank: continue
+                case .end: return false
+                case .quoted: break
+                }
+                break
+            }
+        }
         while true {
             record.reset(line: line, index: recordsRead)
             var state = State.fieldStart
@@ -191,6 +203,58 @@ public final class CSVReader {
                 }
             }
         }
+    }
+
+    private enum FastResult { case record, blank, end, quoted }
+
+    /// Reads one record of an in-memory chunk in place when it holds no quote character: fields
+    /// become ranges of the buffer (`CSVRecord.externalAddress`), nothing is copied. Line ends and
+    /// blank lines are handled exactly as in the state machine; a quote anywhere in the record sends
+    /// it back to the state machine (`.quoted`, position unchanged).
+    private func fastRecord(into record: inout CSVRecord) -> FastResult {
+        guard position < end else { return .end }
+        let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let delimiter = self.delimiter
+        // Blank line?
+        let first = base[position]
+        if first == lf || first == cr {
+            position += 1
+            if first == cr && position < end && base[position] == lf { position += 1 }
+            line += 1
+            return .blank
+        }
+        record.reset(line: line, index: recordsRead)
+        var i = position
+        var fieldStart = position
+        while i < end {
+            let c = base[i]
+            if c == delimiter {
+                record.starts.append(fieldStart - position)
+                record.ends.append(i - position)
+                fieldStart = i + 1
+            } else if c == lf || c == cr {
+                break
+            } else if c == quote {
+                record.starts.removeAll(keepingCapacity: true)
+                record.ends.removeAll(keepingCapacity: true)
+                return .quoted
+            }
+            i += 1
+        }
+        record.starts.append(fieldStart - position)
+        record.ends.append(i - position)
+        record.externalAddress = UInt(bitPattern: base + position)
+        // Consume the line end.
+        if i < end {
+            if base[i] == cr && i + 1 < end && base[i + 1] == lf { i += 1 }
+            i += 1
+            line += 1
+        }
+        bytesConsumed += i - position
+        position = i
+        recordsRead += 1
+        return .record
     }
 
     /// Reads the header record and returns the column names, trimmed.

@@ -10,6 +10,11 @@ public struct CSVRecord: Sendable {
     public internal(set) var line: Int = 0
     /// 0-based index of the record among data records (the header is not counted).
     public internal(set) var index: Int = 0
+    /// Zero-copy mode (records read from a chunk in memory without quotes): field i is the bytes
+    /// `starts[i]..<ends[i]` after this address. Valid until the reader's next call. Kept as an integer
+    /// so the record stays Sendable.
+    @usableFromInline var externalAddress: UInt = 0
+    @usableFromInline var starts: [Int] = []
 
     public init() {
         bytes.reserveCapacity(4096)
@@ -35,6 +40,10 @@ public struct CSVRecord: Sendable {
     /// Calls `body` with the raw bytes of field `i`.
     @inlinable
     public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if externalAddress != 0 {
+            let base = UnsafePointer<UInt8>(bitPattern: externalAddress)!
+            return try body(UnsafeBufferPointer(start: base + starts[i], count: ends[i] - starts[i]))
+        }
         let r = range(i)
         return try bytes.withUnsafeBufferPointer { all in
             try body(UnsafeBufferPointer(rebasing: all[r]))
@@ -59,6 +68,10 @@ public struct CSVRecord: Sendable {
     mutating func reset(line: Int, index: Int) {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        if externalAddress != 0 {
+            externalAddress = 0
+            starts.removeAll(keepingCapacity: true)
+        }
         self.line = line
         self.index = index
     }

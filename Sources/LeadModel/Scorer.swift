@@ -164,8 +164,7 @@ public struct Scorer {
                         r.output.append(contentsOf: String(rowNumber).utf8)
                     }
                     r.output.append(UInt8(ascii: ","))
-                    var text = p.description
-                    text.withUTF8 { r.output.append(contentsOf: $0) }
+                    CSVText.appendShortest(p, to: &r.output)
                     r.output.append(UInt8(ascii: ","))
                     CSVText.appendOneDecimal(score, to: &r.output)
                     r.output.append(UInt8(ascii: ","))
@@ -352,6 +351,16 @@ public enum CSVText {
         return true
     }
 
+    /// Appends the shortest text that reads back as exactly `x` (what `description` prints), through the
+    /// standard library's float printer writing into a stack buffer: no String is allocated.
+    @inline(__always)
+    public static func appendShortest(_ x: Double, to out: inout [UInt8]) {
+        var sink = ASCIISink(bytes: out)
+        out = []
+        x.write(to: &sink)
+        out = sink.bytes
+    }
+
     /// Appends `x` (already rounded to one decimal) as "42.0", without allocating.
     @inline(__always)
     public static func appendOneDecimal(_ x: Double, to out: inout [UInt8]) {
@@ -388,5 +397,20 @@ extension String {
         var out = ""
         for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
         return out
+    }
+}
+
+/// A text stream that appends ASCII straight into a byte array. `_writeASCII` is the hook the
+/// standard library's number printers call with their stack buffer.
+struct ASCIISink: TextOutputStream {
+    var bytes: [UInt8]
+
+    mutating func write(_ string: String) {
+        var s = string
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: buffer)
     }
 }
