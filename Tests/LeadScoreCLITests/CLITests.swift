@@ -174,3 +174,23 @@ import Testing
         #expect(CLI.read(dir + "/bank-scores.csv").split(separator: "\n").count == 41189)
     }
 }
+
+/// Progress goes to a terminal only: rows, rows per second and ETA under a pseudo-terminal
+/// (`script`), nothing when standard error is a file or a pipe, nothing with --quiet.
+@Suite(.serialized) struct ProgressTests {
+    let dir = CLI.temporaryDirectory()
+
+    @Test func progressOnATerminalOnly() throws {
+        let data = dir + "/many.csv"
+        let g = try CLI.run(["generate", "--rows", "300000", "--seed", "5", "--unlabeled", "--out", data])
+        #expect(g.status == 0)
+        let terminal = try CLI.shell("script -qec '\"$LEADSCORE\" score \(data) --model models/leads.json --out \(dir)/a.csv' /dev/null")
+        #expect(terminal.stdout.contains("rows/s"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("ETA"))
+        let quiet = try CLI.shell("script -qec '\"$LEADSCORE\" score \(data) --model models/leads.json --out \(dir)/b.csv --quiet' /dev/null")
+        #expect(!quiet.stdout.contains("rows/s"))
+        let piped = try CLI.run(["score", data, "--model", "models/leads.json", "--out", dir + "/c.csv"])
+        #expect(!piped.stderr.contains("rows/s"))
+        #expect(piped.stderr.contains("scored 300000 of 300000 rows"))
+    }
+}
