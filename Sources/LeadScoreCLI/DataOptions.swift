@@ -28,6 +28,37 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// The outcome and the columns kept out of the model: shared by `train` and `patterns`.
+struct OutcomeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The outcome column.", valueName: "column"))
+    var target: String
+
+    @Option(help: ArgumentHelp("The good outcome (accepted, converted, won): the score is its probability; every other outcome is a rejection.", valueName: "value"))
+    var positive: String
+
+    @Option(help: ArgumentHelp("A bad outcome value (repeatable). Default: the one other value in the target column; rows with any other value are errors.", valueName: "value"))
+    var negative: [String] = []
+
+    @Option(help: ArgumentHelp("The lead id column: kept out of the model, stored in it, and used by score and explain.", valueName: "column"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Columns to keep out of the model, comma-separated (repeatable).", valueName: "a,b"))
+    var exclude: [String] = []
+
+    /// Training options with these and the shared data options filled in.
+    func trainingOptions(file: String, data: DataOptions) -> TrainingOptions {
+        var o = TrainingOptions(dataPath: file, target: target, positive: positive)
+        o.negatives = negative
+        o.idColumn = id
+        o.exclude = commaList(exclude)
+        o.extraMissing = data.missing
+        o.delimiter = data.delimiterByte
+        o.onError = data.onError == .skip ? .skip : .fail
+        o.toolVersion = leadscoreVersion
+        return o
+    }
+}
+
 enum OnErrorChoice: String, ExpressibleByArgument, CaseIterable {
     case fail, skip
 }

@@ -40,14 +40,7 @@ struct PatternsCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The CSV of past leads with outcomes ('-' is not supported: the file is read twice).", valueName: "file"))
     var file: String
 
-    @Option(help: ArgumentHelp("The outcome column.", valueName: "column"))
-    var target: String
-
-    @Option(help: ArgumentHelp("The good outcome; every other outcome counts as a rejection.", valueName: "value"))
-    var positive: String
-
-    @Option(help: ArgumentHelp("A rejection value (repeatable). Default: the one other value.", valueName: "value"))
-    var negative: [String] = []
+    @OptionGroup var outcome: OutcomeOptions
 
     @Option(help: ArgumentHelp("The column where sales recorded why they rejected the lead.", valueName: "column"))
     var reasonColumn: String?
@@ -55,11 +48,6 @@ struct PatternsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("An acceptance model to test for gaps. Default: fit the main effects on this file.", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("The lead id column.", valueName: "column"))
-    var id: String?
-
-    @Option(help: ArgumentHelp("Columns kept out of the analysis, comma-separated (repeatable).", valueName: "a,b"))
-    var exclude: [String] = []
 
     @Option(help: ArgumentHelp("The date column, for the rejection rate by month.", valueName: "column"))
     var time: String?
@@ -110,16 +98,9 @@ struct PatternsCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
-            var training = TrainingOptions(dataPath: file, target: target, positive: positive)
-            training.negatives = negative
-            training.idColumn = id
-            training.exclude = commaList(exclude)
-            training.extraMissing = data.missing
-            training.delimiter = data.delimiterByte
+            var training = outcome.trainingOptions(file: file, data: data)
             training.minLevelCount = minLevelCount
             training.timeColumn = time
-            training.onError = data.onError == .skip ? .skip : .fail
-            training.toolVersion = leadscoreVersion
             var o = PatternOptions(training: training)
             o.modelPath = model
             o.reasonColumn = reasonColumn

@@ -30,20 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The CSV of past leads ('-' reads standard input).", valueName: "file"))
     var file: String
 
-    @Option(help: ArgumentHelp("The outcome column.", valueName: "column"))
-    var target: String
-
-    @Option(help: ArgumentHelp("The good outcome (accepted, converted, won): the score is its probability.", valueName: "value"))
-    var positive: String
-
-    @Option(help: ArgumentHelp("A bad outcome value (repeatable). Default: the one other value in the target column; rows with any other value are errors.", valueName: "value"))
-    var negative: [String] = []
-
-    @Option(help: ArgumentHelp("The lead id column: kept out of the model, stored in it, and used by score and explain.", valueName: "column"))
-    var id: String?
-
-    @Option(help: ArgumentHelp("Columns to keep out of the model, comma-separated (repeatable).", valueName: "a,b"))
-    var exclude: [String] = []
+    @OptionGroup var outcome: OutcomeOptions
 
     @Option(name: .customLong("type"), help: ArgumentHelp("Force a column's type: COLUMN=numeric|boolean|categorical|date (repeatable). Values that do not fit become row errors.", valueName: "column=type"))
     var types: [String] = []
@@ -126,16 +113,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            var o = TrainingOptions(dataPath: file, target: target, positive: positive)
-            o.negatives = negative
-            o.idColumn = id
-            o.exclude = commaList(exclude)
+            var o = outcome.trainingOptions(file: file, data: data)
             for t in types {
                 let parts = t.split(separator: "=", maxSplits: 1)
                 o.types[String(parts[0])] = ColumnType(rawValue: String(parts[1]))
             }
-            o.extraMissing = data.missing
-            o.delimiter = data.delimiterByte
             o.minLevelCount = minLevelCount
             o.penalty = penalty == .l2 ? .l2 : .none
             o.lambda = lambda
@@ -145,13 +127,11 @@ struct TrainCommand: ParsableCommand {
             o.holdoutAfterText = holdoutAfter
             o.timeColumn = time
             o.seed = seed
-            o.onError = data.onError == .skip ? .skip : .fail
             o.maxIterations = maxIterations
             o.pdo = pdo
             o.referenceScore = baseScore
             o.referenceOdds = baseOdds
             o.gradeCutoffs = grades.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
-            o.toolVersion = leadscoreVersion
 
             let progress = ProgressLine(quiet: data.quiet)
             var trainer = Trainer(options: o)
