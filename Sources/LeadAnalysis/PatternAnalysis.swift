@@ -17,6 +17,8 @@ public struct PatternReport: Codable, Sendable {
     public var recycle: Recycling.Summary
     public var funnel: FunnelTable?
     public var skippedRows: Int
+    /// The first rows skipped (file:line:column: message), with --on-error skip.
+    public var skippedExamples: [String]
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
@@ -27,6 +29,7 @@ public struct PatternReport: Codable, Sendable {
         case segmentsTested = "segments_tested"
         case modelGaps = "model_gaps"
         case skippedRows = "skipped_rows"
+        case skippedExamples = "skipped_examples"
     }
 }
 
@@ -126,7 +129,7 @@ public enum PatternAnalysis {
             leads: table.rows, rejected: rejected, overallRejectionRate: mined.overallRejectionRate, target: target, model: modelName,
             minSupport: miner.minSupport, depth: options.depth, conditionsTested: mined.conditions, segmentsTested: mined.tested,
             segments: mined.segments, modelGaps: mined.modelGaps, reasons: reasons?.reasons, recycle: recycling.summary,
-            funnel: funnel, skippedRows: table.skippedRows, notes: notes)
+            funnel: funnel, skippedRows: table.skippedRows, skippedExamples: table.rowErrors.prefix(10).map(\.description), notes: notes)
         return (report, recycling)
     }
 }

@@ -194,6 +194,9 @@ enum PatternsText {
                 lines.append("  • \(c.level) in \(c.period): \(percent(c.rejectionRate)) rejected, up from \(percent(c.previousRate ?? 0))")
             }
         }
+        if r.skippedRows > 0 {
+            lines.append("note: \(r.skippedRows) row(s) skipped as bad data and left out of every figure above; first: " + (r.skippedExamples.first ?? ""))
+        }
         for n in r.notes { lines.append("note: " + n) }
         return lines.joined(separator: "\n")
     }
