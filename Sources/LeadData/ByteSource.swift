@@ -43,6 +43,26 @@ public final class ByteSource {
         return Int(st.st_size)
     }
 
+    /// Reads exactly `length` bytes at `offset` of a regular file (for workers re-reading a chunk).
+    public static func readRange(path: String, offset: Int, length: Int) throws(InputError) -> [UInt8] {
+        let d = open(path, O_RDONLY)
+        if d < 0 { throw InputError(file: path, message: "cannot open file: \(String(cString: strerror(errno)))", isMissingInput: true) }
+        defer { close(d) }
+        var bytes = [UInt8](repeating: 0, count: length)
+        var done = 0
+        let failure: Int32? = bytes.withUnsafeMutableBytes { raw -> Int32? in
+            while done < length {
+                let n = pread(d, raw.baseAddress! + done, length - done, off_t(offset + done))
+                if n < 0 { if errno == EINTR { continue }; return errno }
+                if n == 0 { return EIO }
+                done += n
+            }
+            return nil
+        }
+        if let failure { throw InputError(file: path, message: "read failed: \(String(cString: strerror(failure)))") }
+        return bytes
+    }
+
     /// Reads up to `buffer.count` bytes; 0 means end of input.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         while true {

@@ -139,6 +139,13 @@ public struct FieldParser: Sendable {
         return v
     }
 
+    /// True when the bytes are valid UTF-8 (ASCII is checked without decoding).
+    @inline(__always)
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes where b >= 0x80 { return String(validating: bytes, as: UTF8.self) != nil }
+        return true
+    }
+
     // MARK: - Booleans
 
     /// true/false, yes/no (any case); nil otherwise.

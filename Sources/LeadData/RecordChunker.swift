@@ -31,7 +31,12 @@ public final class RecordChunker {
     public struct Chunk: Sendable {
         public var bytes: [UInt8]
         public var firstLine: Int
+        /// Byte offset of the chunk in the file (after the header).
+        public var offset: Int = 0
     }
+
+    /// Bytes handed out so far: the header (with a BOM and blank lines before it) and the chunks.
+    public private(set) var emittedBytes = 0
 
     /// Bytes that can change the scanner's state outside quotes: delimiter, quote, CR, LF.
     private let specialBytes: [Bool]
@@ -143,7 +148,8 @@ public final class RecordChunker {
 
     /// Removes the first `end` bytes (ending `lines` lines) as a chunk.
     private func cut(upTo end: Int, lines: Int) -> Chunk {
-        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine)
+        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine, offset: emittedBytes)
+        emittedBytes += end
         carry.removeFirst(end)
         scanned -= end
         linesScanned -= lines
@@ -160,7 +166,7 @@ public final class RecordChunker {
         var strippedBOM = false
         while true {
             if !strippedBOM && (carry.count >= 3 || finished) {
-                if carry.starts(with: [0xEF, 0xBB, 0xBF]) { carry.removeFirst(3) }
+                if carry.starts(with: [0xEF, 0xBB, 0xBF]) { carry.removeFirst(3); emittedBytes += 3 }
                 strippedBOM = true
             }
             if strippedBOM { scan() }
@@ -175,6 +181,7 @@ public final class RecordChunker {
         let (end, lines) = firstContentBoundary ?? (carry.count, linesScanned)
         let headerBytes = Array(carry[0..<end])
         carry.removeFirst(end)
+        emittedBytes += end
         // Rescan what is left from a clean state (the header ended a record).
         scanned = 0
         state = .fieldStart

@@ -83,18 +83,28 @@ public struct Trainer {
         var holdoutRows = 0
         var firstTime = Double.infinity
         var lastTime = -Double.infinity
+        /// Where each chunk of records lies and how many training and holdout rows it holds, so the
+        /// second pass can encode chunks in parallel straight into their rows.
+        var plan: [ChunkPlan] = []
+    }
+
+    struct ChunkPlan: Sendable {
+        var offset: Int
+        var length: Int
+        var firstLine: Int
+        var firstRecord: Int
+        var trainingStart: Int
+        var holdoutStart: Int
     }
 
     private func isHoldout(index: Int, time: Double?) -> Bool {
-        if let after = options.holdoutAfter, let time { return time > after }
-        if options.holdoutAfter != nil { return false }
-        return options.holdoutFraction > 0 && SplitMix64.rowUniform(seed: options.seed, index: index) < options.holdoutFraction
+        Trainer.isHoldout(index: index, time: time, seed: options.seed, fraction: options.holdoutFraction, after: options.holdoutAfter)
     }
 
     private func firstPass(path: String, display: String, parser: FieldParser) throws -> FirstPass {
         var pass = FirstPass()
-        let reader = try CSVReader(path: path, delimiter: options.delimiter)
-        pass.header = try reader.readHeader().map { $0 }
+        let chunker = try RecordChunker(path: path, delimiter: options.delimiter, chunkSize: 1 << 20)
+        pass.header = try chunker.readHeader()
         let header = pass.header
         let position = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         func column(_ name: String, _ role: String) throws -> Int {
@@ -120,37 +130,45 @@ public struct Trainer {
 
         var record = CSVRecord()
         let reportEvery = 250_000
-        while true {
-            let more: Bool
-            do { more = try reader.next(into: &record) } catch var e {
-                e.file = display
-                try reject(e, index: pass.records, into: &pass)
-                break
+        chunks: while let chunk = try chunker.nextChunk() {
+            pass.plan.append(ChunkPlan(offset: chunk.offset, length: chunk.bytes.count, firstLine: chunk.firstLine,
+                                       firstRecord: pass.records, trainingStart: pass.trainingRows, holdoutStart: pass.holdoutRows))
+            let reader = chunk.bytes.withUnsafeBytes {
+                CSVReader(bytes: $0, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: pass.records)
             }
-            guard more else { break }
-            pass.records += 1
-            if pass.records % reportEvery == 0 { progress?("read \(pass.records) rows") }
-            if let problem = rowProblem(record, header: header, pass: pass, overrides: overrides,
-                                        allowed: allowed, parser: parser, display: display) {
-                try reject(problem, index: record.index, into: &pass)
-                continue
-            }
-            let target = record.withField(pass.targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
-            var time: Double?
-            if let ti = pass.timeIndex {
-                time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) }
-            }
-            let holdout = isHoldout(index: record.index, time: time)
-            if holdout { pass.holdoutRows += 1 } else {
-                pass.trainingRows += 1
-                if let time {
-                    pass.firstTime = min(pass.firstTime, time)
-                    pass.lastTime = max(pass.lastTime, time)
+            while true {
+                let more: Bool
+                do { more = try reader.next(into: &record) } catch var e {
+                    e.file = display
+                    try reject(e, index: pass.records, into: &pass)
+                    pass.records += 1
+                    break chunks
                 }
-            }
-            pass.targetCounts[target, default: (0, record.line)].count += 1
-            for (k, f) in pass.features.enumerated() {
-                record.withField(f) { pass.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
+                guard more else { break }
+                pass.records += 1
+                if pass.records % reportEvery == 0 { progress?("read \(pass.records) rows") }
+                if let problem = rowProblem(record, header: header, pass: pass, overrides: overrides,
+                                            allowed: allowed, parser: parser, display: display) {
+                    try reject(problem, index: record.index, into: &pass)
+                    continue
+                }
+                let target = record.withField(pass.targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
+                var time: Double?
+                if let ti = pass.timeIndex {
+                    time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) }
+                }
+                let holdout = isHoldout(index: record.index, time: time)
+                if holdout { pass.holdoutRows += 1 } else {
+                    pass.trainingRows += 1
+                    if let time {
+                        pass.firstTime = min(pass.firstTime, time)
+                        pass.lastTime = max(pass.lastTime, time)
+                    }
+                }
+                pass.targetCounts[target, default: (0, record.line)].count += 1
+                for (k, f) in pass.features.enumerated() {
+                    record.withField(f) { pass.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
+                }
             }
         }
         return pass
@@ -179,6 +197,10 @@ public struct Trainer {
                 return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
                                   value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
             }
+        }
+        for f in pass.features where !record.withField(f, { FieldParser.isValidUTF8($0) }) {
+            return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
+                              value: record.displayString(f).trimmedWhitespace, message: ValueProblem.invalidUTF8.message)
         }
         for (k, f) in pass.features.enumerated() {
             guard let type = overrides[k] else { continue }
@@ -264,7 +286,16 @@ public struct Trainer {
         var rowErrors = pass.errors
         var skipped = pass.badRows.count
         let positiveBytes = Array(options.positive.utf8)
-        do {
+        let parallel = ScoringThreads.default > 1 && pass.plan.count > 1
+            && encodeInParallel(path: path, display: display, pass: pass, resolver: resolver,
+                                xTrain: &xTrain, yTrain: &yTrain, xHold: &xHold, yHold: &yHold)
+        if parallel {
+            nTrain = pass.trainingRows
+            nHold = pass.holdoutRows
+        } else {
+            // Sequential (one core, one chunk, or a row the first pass did not foresee failing).
+            xTrain = Matrix(rows: pass.trainingRows, cols: k)
+            xHold = Matrix(rows: pass.holdoutRows, cols: k)
             let reader = try CSVReader(path: path, delimiter: options.delimiter)
             _ = try reader.readHeader()
             var record = CSVRecord()
@@ -299,6 +330,7 @@ public struct Trainer {
             }
         }
         if nTrain < xTrain.rows { xTrain = xTrain.topRows(nTrain); yTrain = Array(yTrain.prefix(nTrain)) }
+        stage(parallel ? "encoded in parallel chunks" : "encoded sequentially")
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
         notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
@@ -399,6 +431,86 @@ public struct Trainer {
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
         return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
+    }
+
+    /// Second pass on every core: each chunk the first pass planned is read again (`pread`), parsed
+    /// and encoded straight into its rows of X, which the plan's running counts fix in advance. The
+    /// result is the same matrix the sequential pass builds. Returns false, leaving the caller to
+    /// run the sequential pass, when a chunk does not encode exactly the rows the first pass counted.
+    private func encodeInParallel(path: String, display: String, pass: FirstPass, resolver: RowResolver,
+                                  xTrain: inout Matrix, yTrain: inout [Double], xHold: inout Matrix, yHold: inout [Double]) -> Bool {
+        let plan = pass.plan
+        let badRows = pass.badRows
+        let design = resolver.design
+        let k = design.termCount
+        let nTrainTotal = xTrain.rows, nHoldTotal = xHold.rows
+        let delimiter = options.delimiter
+        let targetIndex = pass.targetIndex, timeIndex = pass.timeIndex
+        let positiveBytes = Array(options.positive.utf8)
+        let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
+        var ok = true
+        xTrain.storage.withUnsafeMutableBufferPointer { xt in
+            xHold.storage.withUnsafeMutableBufferPointer { xh in
+                yTrain.withUnsafeMutableBufferPointer { yt in
+                    yHold.withUnsafeMutableBufferPointer { yh in
+                        let addresses = (UInt(bitPattern: xt.baseAddress), UInt(bitPattern: xh.baseAddress),
+                                         UInt(bitPattern: yt.baseAddress), UInt(bitPattern: yh.baseAddress))
+                        let results = ParallelMap.run(plan.count, threads: ScoringThreads.default) { c -> Bool in
+                            let chunk = plan[c]
+                            guard let bytes = try? ByteSource.readRange(path: path, offset: chunk.offset, length: chunk.length) else { return false }
+                            let reader = bytes.withUnsafeBytes {
+                                CSVReader(bytes: $0, path: display, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: chunk.firstRecord)
+                            }
+                            let xTrainBase = UnsafeMutablePointer<Double>(bitPattern: addresses.0)
+                            let xHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.1)
+                            let yTrainBase = UnsafeMutablePointer<Double>(bitPattern: addresses.2)
+                            let yHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.3)
+                            var trainRow = chunk.trainingStart, holdRow = chunk.holdoutStart
+                            let trainEnd = c + 1 < plan.count ? plan[c + 1].trainingStart : nTrainTotal
+                            let holdEnd = c + 1 < plan.count ? plan[c + 1].holdoutStart : nHoldTotal
+                            var record = CSVRecord()
+                            var values: [ResolvedValue] = []
+                            while true {
+                                // A record the first pass could not read was reported there.
+                                guard (try? reader.next(into: &record)) == true else { break }
+                                if badRows.contains(record.index) { continue }
+                                guard (try? resolver.resolve(record, into: &values)) != nil else { return false }
+                                var time: Double?
+                                if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
+                                let holdout = Trainer.isHoldout(index: record.index, time: time, seed: seed, fraction: fraction, after: after)
+                                let y: Double = record.withField(targetIndex) { FieldParser.trim($0).elementsEqual(positiveBytes) ? 1 : 0 }
+                                let (x, ys, row, n): (UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int, Int)
+                                if holdout {
+                                    guard holdRow < holdEnd else { return false }
+                                    (x, ys, row, n) = (xHoldBase, yHoldBase, holdRow, nHoldTotal)
+                                    holdRow += 1
+                                } else {
+                                    guard trainRow < trainEnd else { return false }
+                                    (x, ys, row, n) = (xTrainBase, yTrainBase, trainRow, nTrainTotal)
+                                    trainRow += 1
+                                }
+                                guard let x, let ys else { return false }
+                                for (col, v) in values.enumerated() {
+                                    design.columns[col].forEachTerm(v) { t, value in x[row + t * n] = value }
+                                }
+                                x[row + k * n] = 1
+                                ys[row] = y
+                            }
+                            return trainRow == trainEnd && holdRow == holdEnd
+                        }
+                        ok = results.allSatisfy { $0 }
+                    }
+                }
+            }
+        }
+        return ok
+    }
+
+    /// The holdout rule as a pure function (for the parallel pass).
+    static func isHoldout(index: Int, time: Double?, seed: UInt64, fraction: Double, after: Double?) -> Bool {
+        if let after, let time { return time > after }
+        if after != nil { return false }
+        return fraction > 0 && SplitMix64.rowUniform(seed: seed, index: index) < fraction
     }
 
     private func classWeights(_ y: [Double]) -> [Double] {

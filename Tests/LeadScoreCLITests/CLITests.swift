@@ -194,3 +194,29 @@ import Testing
         #expect(piped.stderr.contains("scored 300000 of 300000 rows"))
     }
 }
+
+/// Training encodes chunks in parallel; the model must not depend on the thread count, with bad
+/// rows skipped too.
+@Suite(.serialized) struct ParallelTrainingTests {
+    let dir = CLI.temporaryDirectory()
+
+    @Test func sameModelBytesAtOneAndTwoThreads() throws {
+        var lines = CLI.read(CLI.root + "/datasets/leads.csv").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[5_000] = "L_bad1,2025-02-01,web_form"                                     // too few fields
+        let accepted = try #require((12_000..<lines.count).first { lines[$0].contains(",accepted,") })
+        lines[accepted] = lines[accepted].replacingOccurrences(of: ",accepted,", with: ",maybe,")  // unknown outcome
+        let data = dir + "/leads-dirty.csv"
+        CLI.write(lines.joined(separator: "\n"), to: data)
+        var models: [String] = []
+        for threads in ["1", "2"] {
+            let out = dir + "/m\(threads).json"
+            let r = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--negative", "rejected", "--id", "lead_id",
+                                 "--exclude", "reject_reason", "--time", "created_at", "--on-error", "skip", "--out", out],
+                                environment: ["LEADSCORE_THREADS": threads, "LEADSCORE_CREATED_AT": "2026-01-01T00:00:00Z"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("2 skipped"), "\(r.stdout)")
+            models.append(CLI.read(out))
+        }
+        #expect(!models[0].isEmpty && models[0] == models[1])
+    }
+}
