@@ -96,6 +96,51 @@ public struct ColumnProfile: Sendable {
         }
     }
 
+    /// Adds what `other` saw (the next stretch of the same column) to this profile. Counts add up,
+    /// levels merge, moments combine by Chan et al.'s pairwise update, the first non-number is the
+    /// earlier one. Merging chunk profiles in file order gives the same result whatever the thread count.
+    public mutating func merge(_ other: ColumnProfile) {
+        missing += other.missing
+        trainingMissing += other.trainingMissing
+        nonMissing += other.nonMissing
+        numericCount += other.numericCount
+        booleanCount += other.booleanCount
+        dateCount += other.dateCount
+        outOfRangeCount += other.outOfRangeCount
+        if firstNonNumeric == nil { firstNonNumeric = other.firstNonNumeric }
+        if other.tooManyLevels { tooManyLevels = true }
+        if !tooManyLevels {
+            for (name, n) in zip(other.levelNames, other.counts) {
+                if let k = levelTable.value(for: name) {
+                    counts[k] += n
+                } else {
+                    levelTable.set(name, levelNames.count)
+                    levelNames.append(name)
+                    counts.append(n)
+                }
+            }
+            if levelNames.count > levelLimit { tooManyLevels = true }
+        }
+        if tooManyLevels {
+            levelTable = ByteKeyTable()
+            levelNames = []
+            counts = []
+        }
+        if other.count > 0 {
+            if count == 0 {
+                count = other.count; mean = other.mean; m2 = other.m2
+            } else {
+                let n = Double(count + other.count)
+                let delta = other.mean - mean
+                mean += delta * Double(other.count) / n
+                m2 += other.m2 + delta * delta * Double(count) * Double(other.count) / n
+                count += other.count
+            }
+            minimum = min(minimum, other.minimum)
+            maximum = max(maximum, other.maximum)
+        }
+    }
+
     private mutating func addMoment(_ v: Double) {
         count += 1
         let delta = v - mean

@@ -25,6 +25,8 @@ public final class RecordChunker {
     /// before it had content (for the header).
     private var lastBoundary = 0
     private var linesBeforeBoundary = 0
+    private var recordsScanned = 0
+    private var recordsBeforeBoundary = 0
     private var firstContentBoundary: (end: Int, lines: Int)?
     private var nextLine = 1
 
@@ -33,6 +35,9 @@ public final class RecordChunker {
         public var firstLine: Int
         /// Byte offset of the chunk in the file (after the header).
         public var offset: Int = 0
+        /// Records the chunk ends (blank lines excluded): a chunk's first record index is the sum
+        /// over the chunks before it. The last chunk may hold one more, without a line end.
+        public var records: Int = 0
     }
 
     /// Bytes handed out so far: the header (with a BOM and blank lines before it) and the chunks.
@@ -76,16 +81,20 @@ public final class RecordChunker {
             var st = state
             var lines = linesScanned
             var content = recordHasContent
+            var records = recordsScanned
             func endRecord(at end: Int) {
                 lines += 1
                 if content || st != .fieldStart {
+                    records += 1
                     lastBoundary = end
                     linesBeforeBoundary = lines
+                    recordsBeforeBoundary = records
                     if firstContentBoundary == nil { firstContentBoundary = (end, lines) }
                 } else {
                     // A blank line: still a boundary (nothing to parse), counted as a line.
                     lastBoundary = end
                     linesBeforeBoundary = lines
+                    recordsBeforeBoundary = records
                 }
                 st = .fieldStart
                 content = false
@@ -110,7 +119,7 @@ public final class RecordChunker {
                         if wasBlank { st = .fieldStart }
                         endRecord(at: i + 1)
                     } else if c == cr {
-                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; return }
+                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; recordsScanned = records; return }
                         if i + 1 < b.count && b[i + 1] == lf { i += 1 }
                         endRecord(at: i + 1)
                     } else if c == quote && st == .fieldStart {
@@ -130,7 +139,7 @@ public final class RecordChunker {
                     } else if c == lf {
                         endRecord(at: i + 1)
                     } else if c == cr {
-                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; return }
+                        if i + 1 == b.count && !finished { scanned = i; state = st; linesScanned = lines; recordHasContent = content; recordsScanned = records; return }
                         if i + 1 < b.count && b[i + 1] == lf { i += 1 }
                         endRecord(at: i + 1)
                     } else {
@@ -143,16 +152,19 @@ public final class RecordChunker {
             state = st
             linesScanned = lines
             recordHasContent = content
+            recordsScanned = records
         }
     }
 
-    /// Removes the first `end` bytes (ending `lines` lines) as a chunk.
-    private func cut(upTo end: Int, lines: Int) -> Chunk {
-        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine, offset: emittedBytes)
+    /// Removes the first `end` bytes (ending `lines` lines and `records` records) as a chunk.
+    private func cut(upTo end: Int, lines: Int, records: Int = 0) -> Chunk {
+        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine, offset: emittedBytes, records: records)
         emittedBytes += end
         carry.removeFirst(end)
         scanned -= end
         linesScanned -= lines
+        recordsScanned -= records
+        recordsBeforeBoundary = 0
         lastBoundary = 0
         linesBeforeBoundary = 0
         firstContentBoundary = nil
@@ -186,6 +198,8 @@ public final class RecordChunker {
         scanned = 0
         state = .fieldStart
         linesScanned = 0
+        recordsScanned = 0
+        recordsBeforeBoundary = 0
         recordHasContent = false
         lastBoundary = 0
         linesBeforeBoundary = 0
@@ -206,10 +220,10 @@ public final class RecordChunker {
         }
         if finished { scan() }
         if lastBoundary > 0 {
-            return cut(upTo: lastBoundary, lines: linesBeforeBoundary)
+            return cut(upTo: lastBoundary, lines: linesBeforeBoundary, records: recordsBeforeBoundary)
         }
         if carry.isEmpty { return nil }
         // End of file: the rest (a last record without a line end, or an unterminated quote).
-        return cut(upTo: carry.count, lines: linesScanned)
+        return cut(upTo: carry.count, lines: linesScanned, records: recordsScanned)
     }
 }

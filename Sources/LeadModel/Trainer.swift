@@ -128,108 +128,44 @@ public struct Trainer {
         let positive = options.positive
         let allowed = options.negatives.isEmpty ? nil : Set(options.negatives + [positive])
 
-        var record = CSVRecord()
-        let reportEvery = 250_000
-        chunks: while let chunk = try chunker.nextChunk() {
-            pass.plan.append(ChunkPlan(offset: chunk.offset, length: chunk.bytes.count, firstLine: chunk.firstLine,
-                                       firstRecord: pass.records, trainingStart: pass.trainingRows, holdoutStart: pass.holdoutRows))
-            let reader = chunk.bytes.withUnsafeBytes {
-                CSVReader(bytes: $0, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: pass.records)
+        let scanner = FirstPassScanner(options: options, header: header, targetIndex: pass.targetIndex, timeIndex: pass.timeIndex,
+                                       features: pass.features, overrides: overrides, allowed: allowed, parser: parser, display: display)
+        let threads = ScoringThreads.default
+        var nextRecord = 0
+        batches: while true {
+            var chunks: [(RecordChunker.Chunk, Int)] = []
+            while chunks.count < max(2, threads * 2), let chunk = try chunker.nextChunk() {
+                chunks.append((chunk, nextRecord))
+                nextRecord += chunk.records
             }
-            while true {
-                let more: Bool
-                do { more = try reader.next(into: &record) } catch var e {
-                    e.file = display
-                    try reject(e, index: pass.records, into: &pass)
-                    pass.records += 1
-                    break chunks
-                }
-                guard more else { break }
-                pass.records += 1
-                if pass.records % reportEvery == 0 { progress?("read \(pass.records) rows") }
-                if let problem = rowProblem(record, header: header, pass: pass, overrides: overrides,
-                                            allowed: allowed, parser: parser, display: display) {
-                    try reject(problem, index: record.index, into: &pass)
-                    continue
-                }
-                let target = record.withField(pass.targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
-                var time: Double?
-                if let ti = pass.timeIndex {
-                    time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) }
-                }
-                let holdout = isHoldout(index: record.index, time: time)
-                if holdout { pass.holdoutRows += 1 } else {
-                    pass.trainingRows += 1
-                    if let time {
-                        pass.firstTime = min(pass.firstTime, time)
-                        pass.lastTime = max(pass.lastTime, time)
+            if chunks.isEmpty { break }
+            let batch = chunks
+            let parts = ParallelMap.run(batch.count, threads: threads) { k in scanner.scan(batch[k].0, firstRecord: batch[k].1) }
+            for (k, part) in parts.enumerated() {
+                let chunk = batch[k].0
+                pass.plan.append(ChunkPlan(offset: chunk.offset, length: chunk.bytes.count, firstLine: chunk.firstLine,
+                                           firstRecord: batch[k].1, trainingStart: pass.trainingRows, holdoutStart: pass.holdoutRows))
+                pass.records += part.records
+                pass.trainingRows += part.trainingRows
+                pass.holdoutRows += part.holdoutRows
+                pass.firstTime = min(pass.firstTime, part.firstTime)
+                pass.lastTime = max(pass.lastTime, part.lastTime)
+                for (value, entry) in part.targetCounts {
+                    if let seen = pass.targetCounts[value] {
+                        pass.targetCounts[value] = (seen.count + entry.count, min(seen.line, entry.line))
+                    } else {
+                        pass.targetCounts[value] = entry
                     }
                 }
-                pass.targetCounts[target, default: (0, record.line)].count += 1
-                for (k, f) in pass.features.enumerated() {
-                    record.withField(f) { pass.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
+                for (c, profile) in part.profiles.enumerated() { pass.profiles[c].merge(profile) }
+                for (index, error) in part.rejected {
+                    try reject(error, index: index, into: &pass)
                 }
+                if part.stopped { break batches }
             }
+            progress?("read \(pass.records) rows")
         }
         return pass
-    }
-
-    /// The first problem with a record, or nil when it can be used.
-    private func rowProblem(_ record: CSVRecord, header: [String], pass: FirstPass, overrides: [ColumnType?],
-                            allowed: Set<String>?, parser: FieldParser, display: String) -> InputError? {
-        if record.fieldCount != header.count {
-            return InputError(file: display, line: record.line, column: min(record.fieldCount, header.count + 1),
-                              message: "expected \(header.count) fields, found \(record.fieldCount)")
-        }
-        let ti = pass.targetIndex
-        let target = record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
-        if record.withField(ti, { parser.isMissing(FieldParser.trim($0)) }) {
-            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
-                              value: target, message: "the target value is missing")
-        }
-        if let allowed, !allowed.contains(target) {
-            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti], value: target,
-                              message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
-        }
-        if let tix = pass.timeIndex {
-            let ok = record.withField(tix) { FieldParser.date(FieldParser.trim($0)) != nil }
-            if !ok {
-                return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
-                                  value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
-            }
-        }
-        for f in pass.features where !record.withField(f, { FieldParser.isValidUTF8($0) }) {
-            return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
-                              value: record.displayString(f).trimmedWhitespace, message: ValueProblem.invalidUTF8.message)
-        }
-        for (k, f) in pass.features.enumerated() {
-            guard let type = overrides[k] else { continue }
-            let problem: String? = record.withField(f) { raw in
-                let v = FieldParser.trim(raw)
-                if parser.isMissing(v) { return nil }
-                switch type {
-                case .numeric:
-                    switch FieldParser.number(v) {
-                    case .value: return nil
-                    case .outOfRange: return ValueProblem.outOfRange.message
-                    case .notANumber: return ValueProblem.expectedNumber.message
-                    }
-                case .boolean:
-                    if FieldParser.boolean(v) != nil { return nil }
-                    if case .value(let x) = FieldParser.number(v), x == 0 || x == 1 { return nil }
-                    return ValueProblem.expectedBoolean.message
-                case .date:
-                    return FieldParser.date(v) == nil ? "expected an ISO 8601 date" : nil
-                case .categorical:
-                    return String(validating: v, as: UTF8.self) == nil ? ValueProblem.invalidUTF8.message : nil
-                }
-            }
-            if let problem {
-                return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
-                                  value: record.displayString(f).trimmedWhitespace, message: problem)
-            }
-        }
-        return nil
     }
 
     private func reject(_ error: InputError, index: Int, into pass: inout FirstPass) throws {
@@ -712,6 +648,138 @@ extension LeadScoreModel {
         }
         return b0
     }
+}
+
+/// The first pass over one chunk: row checks, holdout assignment and column profiles. Chunks are
+/// scanned in parallel and their results merged in file order (`ColumnProfile.merge`).
+struct FirstPassScanner: Sendable {
+    let options: TrainingOptions
+    let header: [String]
+    let targetIndex: Int
+    let timeIndex: Int?
+    let features: [Int]
+    let overrides: [ColumnType?]
+    let allowed: Set<String>?
+    let parser: FieldParser
+    let display: String
+
+    struct Part: Sendable {
+        var profiles: [ColumnProfile]
+        var records = 0
+        var trainingRows = 0
+        var holdoutRows = 0
+        var firstTime = Double.infinity
+        var lastTime = -Double.infinity
+        var targetCounts: [String: (count: Int, line: Int)] = [:]
+        /// Rows that cannot be used, by record index, in order.
+        var rejected: [(Int, InputError)] = []
+        /// True when reading must stop here (an unreadable record, or the first error with --on-error fail).
+        var stopped = false
+    }
+
+    func scan(_ chunk: RecordChunker.Chunk, firstRecord: Int) -> Part {
+        var part = Part(profiles: features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) })
+        let reader = chunk.bytes.withUnsafeBytes {
+            CSVReader(bytes: $0, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: firstRecord)
+        }
+        var record = CSVRecord()
+        let fail = options.onError == .fail
+        while true {
+            let more: Bool
+            do { more = try reader.next(into: &record) } catch var e {
+                e.file = display
+                part.rejected.append((firstRecord + part.records, e))
+                part.records += 1
+                part.stopped = true
+                return part
+            }
+            guard more else { return part }
+            part.records += 1
+            if let problem = rowProblem(record) {
+                part.rejected.append((record.index, problem))
+                if fail { part.stopped = true; return part }
+                continue
+            }
+            let target = record.withField(targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
+            var time: Double?
+            if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
+            let holdout = Trainer.isHoldout(index: record.index, time: time, seed: options.seed,
+                                            fraction: options.holdoutFraction, after: options.holdoutAfter)
+            if holdout { part.holdoutRows += 1 } else {
+                part.trainingRows += 1
+                if let time {
+                    part.firstTime = min(part.firstTime, time)
+                    part.lastTime = max(part.lastTime, time)
+                }
+            }
+            if let seen = part.targetCounts[target] {
+                part.targetCounts[target] = (seen.count + 1, seen.line)
+            } else {
+                part.targetCounts[target] = (1, record.line)
+            }
+            for (k, f) in features.enumerated() {
+                record.withField(f) { part.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
+            }
+        }
+    }
+
+    /// The first problem with a record, or nil when it can be used.
+    func rowProblem(_ record: CSVRecord) -> InputError? {
+        if record.fieldCount != header.count {
+            return InputError(file: display, line: record.line, column: min(record.fieldCount, header.count + 1),
+                              message: "expected \(header.count) fields, found \(record.fieldCount)")
+        }
+        let ti = targetIndex
+        let target = record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
+        if record.withField(ti, { parser.isMissing(FieldParser.trim($0)) }) {
+            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
+                              value: target, message: "the target value is missing")
+        }
+        if let allowed, !allowed.contains(target) {
+            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti], value: target,
+                              message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
+        }
+        if let tix = timeIndex {
+            let ok = record.withField(tix) { FieldParser.date(FieldParser.trim($0)) != nil }
+            if !ok {
+                return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
+                                  value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
+            }
+        }
+        for f in features where !record.withField(f, { FieldParser.isValidUTF8($0) }) {
+            return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
+                              value: record.displayString(f).trimmedWhitespace, message: ValueProblem.invalidUTF8.message)
+        }
+        for (k, f) in features.enumerated() {
+            guard let type = overrides[k] else { continue }
+            let problem: String? = record.withField(f) { raw in
+                let v = FieldParser.trim(raw)
+                if parser.isMissing(v) { return nil }
+                switch type {
+                case .numeric:
+                    switch FieldParser.number(v) {
+                    case .value: return nil
+                    case .outOfRange: return ValueProblem.outOfRange.message
+                    case .notANumber: return ValueProblem.expectedNumber.message
+                    }
+                case .boolean:
+                    if FieldParser.boolean(v) != nil { return nil }
+                    if case .value(let x) = FieldParser.number(v), x == 0 || x == 1 { return nil }
+                    return ValueProblem.expectedBoolean.message
+                case .date:
+                    return FieldParser.date(v) == nil ? "expected an ISO 8601 date" : nil
+                case .categorical:
+                    return String(validating: v, as: UTF8.self) == nil ? ValueProblem.invalidUTF8.message : nil
+                }
+            }
+            if let problem {
+                return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
+                                  value: record.displayString(f).trimmedWhitespace, message: problem)
+            }
+        }
+        return nil
+    }
+
 }
 
 /// A value computed on a background thread; `value()` waits for it (and rethrows its error).

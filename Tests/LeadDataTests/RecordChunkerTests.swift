@@ -38,9 +38,14 @@ import Testing
             outer: while let chunk = try c.nextChunk() {
                 let r = chunk.bytes.withUnsafeBytes { CSVReader(bytes: $0, path: path, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: 0) }
                 var rec = CSVRecord()
+                var read = 0
                 do {
-                    while try r.next(into: &rec) { o.records.append(rec.fields); o.lines.append(rec.line) }
+                    while try r.next(into: &rec) { o.records.append(rec.fields); o.lines.append(rec.line); read += 1 }
                 } catch { o.error = "\(error)"; break outer }
+                // The chunker's count of complete records is what the reader found (the last chunk
+                // may add one record without a line end).
+                if read != chunk.records && read != chunk.records + 1 { o.error = "record count \(chunk.records) vs \(read)"; break }
+                if read == chunk.records + 1 && chunk.bytes.last == UInt8(ascii: "\n") { o.error = "uncounted record"; break }
             }
         } catch { o.error = "\(error)" }
         return o
