@@ -306,6 +306,14 @@ public struct Trainer {
         }
 
         stage("collinearity, separation, covariance done")
+        // Numeric quantiles (a sort per column) on the other threads while the metrics are computed.
+        let quantileColumns = design.columns.indices.filter { design.columns[$0].type == .numeric || design.columns[$0].type == .boolean }
+        let xSnapshot = xTrain
+        let columnsSnapshot = design.columns
+        let quantileJob = BatchJob<[Double]>.launch(count: quantileColumns.count, threads: ScoringThreads.default) { j in
+            Trainer.quantiles(of: columnsSnapshot[quantileColumns[j]], x: xSnapshot)
+        }
+
         // Metrics.
         let trainProb = result.eta.map(StableMath.sigmoid)
         let trainMetrics = ClassificationMetrics(probabilities: trainProb, outcomes: yTrain)
@@ -336,9 +344,7 @@ public struct Trainer {
             }
         }
         design.termMeans = termMeans
-        for c in design.columns.indices where design.columns[c].type == .numeric || design.columns[c].type == .boolean {
-            design.columns[c].quantiles = Trainer.quantiles(of: design.columns[c], x: xTrain)
-        }
+        for (j, q) in quantileJob.wait().enumerated() { design.columns[quantileColumns[j]].quantiles = q }
         let trainPoints = result.eta.map { scorecard.score(logOdds: $0) }
         let grades = try Trainer.gradeBands(scores: trainPoints, outcomes: yTrain, cutoffs: options.gradeCutoffs)
         let inference = ModelInference.compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
