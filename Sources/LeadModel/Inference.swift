@@ -92,13 +92,29 @@ extension ModelInference {
         // intercept row depends on every numeric term).
         for col in design.columns {
             let terms = col.terms
-            // Importance: mean |Σ_{t∈col} β_t (x_it − x̄_t)|.
+            // Importance: mean |Σ_{t∈col} β_t (x_it − x̄_t)|. A column's terms are consecutive, so
+            // Σ β_t x_it is one `dgemv` over that slice of X.
             var total = 0.0
-            x.storage.withUnsafeBufferPointer { s in
-                for i in 0..<n {
-                    var c = 0.0
-                    for t in terms { c += beta[t] * (s[i + t * n] - means[t]) }
-                    total += abs(c)
+            if let first = terms.min(), let last = terms.max(), last - first + 1 == terms.count, n > 0 {
+                let width = terms.count
+                let b = Array(beta[first...last])
+                let shift = (first...last).reduce(0.0) { $0 + beta[$1] * means[$1] }
+                var v = [Double](repeating: 0, count: n)
+                x.storage.withUnsafeBufferPointer { s in
+                    b.withUnsafeBufferPointer { bp in
+                        v.withUnsafeMutableBufferPointer { vp in
+                            multiply(UnsafeBufferPointer(rebasing: s[(first * n)...]), rows: n, cols: width, lda: n, bp, into: vp)
+                        }
+                    }
+                }
+                for i in 0..<n { total += abs(v[i] - shift) }
+            } else {
+                x.storage.withUnsafeBufferPointer { s in
+                    for i in 0..<n {
+                        var c = 0.0
+                        for t in terms { c += beta[t] * (s[i + t * n] - means[t]) }
+                        total += abs(c)
+                    }
                 }
             }
             let importance = n > 0 ? total / Double(n) : 0

@@ -25,6 +25,7 @@ public struct LeadScoreCommand: ParsableCommand {
               65  bad data: an input row, a model file or a value that cannot be used
               66  an input file cannot be opened
               70  internal error (a bug: please report it)
+              73  an output file cannot be created
             """,
         version: leadscoreVersion,
         subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self]
