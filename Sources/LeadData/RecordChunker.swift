@@ -75,7 +75,7 @@ public final class RecordChunker {
     private func scan() {
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
-        let special = specialBytes
+        specialBytes.withUnsafeBufferPointer { special in
         carry.withUnsafeBufferPointer { b in
             var i = scanned
             var st = state
@@ -101,6 +101,10 @@ public final class RecordChunker {
             }
             while i < b.count {
                 // Fast paths: runs of ordinary bytes inside an unquoted or a quoted field.
+                if st == .fieldStart && !special[Int(b[i])] {
+                    st = .unquoted
+                    content = true
+                }
                 if st == .unquoted {
                     while i < b.count && !special[Int(b[i])] { i += 1 }
                     if i == b.count { break }
@@ -154,13 +158,18 @@ public final class RecordChunker {
             recordHasContent = content
             recordsScanned = records
         }
+        }
     }
 
     /// Removes the first `end` bytes (ending `lines` lines and `records` records) as a chunk.
     private func cut(upTo end: Int, lines: Int, records: Int = 0) -> Chunk {
-        let chunk = Chunk(bytes: Array(carry[0..<end]), firstLine: nextLine, offset: emittedBytes, records: records)
+        // The chunk takes the buffer itself; only the short tail after the cut is copied.
+        var bytes: [UInt8] = []
+        swap(&bytes, &carry)
+        carry = Array(bytes[end...])
+        bytes.removeLast(bytes.count - end)
+        let chunk = Chunk(bytes: bytes, firstLine: nextLine, offset: emittedBytes, records: records)
         emittedBytes += end
-        carry.removeFirst(end)
         scanned -= end
         linesScanned -= lines
         recordsScanned -= records
