@@ -72,9 +72,13 @@ public struct RowResolver: Sendable {
             if let i = position[col.name] { indices.append(i) } else { absent.append(col.name); indices.append(-1) }
         }
         if !absent.isEmpty {
+            var hint = ""
+            if header.count == 1, let other = [";", "\t", "|", ","].first(where: { header[0].contains($0) }) {
+                hint = "; the header is one field holding '\(other == "\t" ? "\\t" : other)': is the file delimited by it (--delimiter \(other == "\t" ? "tab" : "'\(other)'"))?"
+            }
             throw InputError(file: file, line: 1,
                              message: "the file lacks \(absent.count) column(s) the model needs: "
-                                + absent.map { "'\($0)'" }.joined(separator: ", "))
+                                + absent.map { "'\($0)'" }.joined(separator: ", ") + hint)
         }
         fieldIndex = indices
         var table = ByteKeyTable(capacity: 64)

@@ -59,6 +59,20 @@ import Testing
         for column in ["'country'", "'company_size'", "'page_views'", "'newsletter'"] { #expect(r.stderr.contains(column)) }
     }
 
+    @Test func aWrongDelimiterIsPointedOut() throws {
+        let model = try trainBundled()
+        let data = dir + "/semicolons.csv"
+        let text = CLI.read(CLI.root + "/datasets/new-leads.csv").split(separator: "\n").prefix(3)
+            .map { $0.replacingOccurrences(of: ",", with: ";") }.joined(separator: "\n")
+        CLI.write(text + "\n", to: data)
+        let r = try CLI.run(["score", data, "--model", model])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("--delimiter ';'"), "\(r.stderr)")
+        let ok = try CLI.run(["score", data, "--model", model, "--delimiter", ";", "--quiet"])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.split(separator: "\n").count == 3)
+    }
+
     @Test func everyRowIsScoredOrReported() throws {
         let model = try trainBundled()
         var rows = CLI.read(CLI.root + "/datasets/new-leads.csv").split(separator: "\n").prefix(11).map(String.init)
