@@ -120,8 +120,8 @@ public struct LeadTable: Sendable {
                                           value: record.displayString(ti), message: "expected an ISO 8601 date in the time column"))
                     continue
                 }
-                let (yy, mm, _) = FieldParser.civilFromDays(Int(day.rounded(.down)))
-                monthCode = intern("\(yy)-\(mm < 10 ? "0" : "")\(mm)", &monthLookup, &table.monthNames)
+                let month = String(FieldParser.isoDate(days: Int(day.rounded(.down))).prefix(7))
+                monthCode = intern(month, &monthLookup, &table.monthNames)
             }
             table.positive.append(y)
             table.probability.append(StableMath.sigmoid(model.logOdds(values)))

@@ -262,6 +262,12 @@ public struct FieldParser: Sendable {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// "YYYY-MM-DD" for a day count since 1970-01-01.
+    public static func isoDate(days: Int) -> String {
+        let (y, m, d) = civilFromDays(days)
+        return "\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)"
+    }
+
     static func daysInMonth(_ y: Int, _ m: Int) -> Int {
         switch m {
         case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28

@@ -46,7 +46,8 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
+    /// Every `target` character replaced by `replacement` (no Foundation needed).
+    public func replacingAll(_ target: Character, with replacement: String) -> String {
         var out = ""
         out.reserveCapacity(utf8.count)
         for ch in self {

@@ -75,7 +75,9 @@ public final class JSONLinesReader: RecordSource {
         return false
     }
 
-    static func text(_ value: Any?) -> String {
+    /// A JSON value as field text: strings as they are, numbers in their JSON text, true/false as
+    /// yes/no, null or absent as missing ("").
+    public static func text(_ value: Any?) -> String {
         switch value {
         case nil, is NSNull: return ""
         case let s as String: return s

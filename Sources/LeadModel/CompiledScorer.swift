@@ -125,7 +125,7 @@ public struct CompiledScorer: Sendable {
                     }
                 } else {
                     out.append(UInt8(ascii: ","))
-                    if i < n { appendCSV(codeBytes(values[top[i].1], column: top[i].1), to: &out) }
+                    if i < n { codeBytes(values[top[i].1], column: top[i].1).withUnsafeBufferPointer { CSVText.appendEscaped($0, to: &out) } }
                 }
             }
         }
@@ -139,17 +139,6 @@ public struct CompiledScorer: Sendable {
         case (_, .missing): return missingCode[c]
         case (.numeric, .number(let x)): return x >= mean[c] ? highCode[c] : lowCode[c]
         default: return []
-        }
-    }
-
-    @inline(__always)
-    func appendCSV(_ bytes: [UInt8], to out: inout [UInt8]) {
-        if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
-            out.append(UInt8(ascii: "\""))
-            for b in bytes { if b == UInt8(ascii: "\"") { out.append(b) }; out.append(b) }
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(contentsOf: bytes)
         }
     }
 

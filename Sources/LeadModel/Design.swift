@@ -28,12 +28,15 @@ public struct Design: Codable, Sendable, Equatable {
     /// a column-major matrix with `termCount + 1` columns whose other entries in that row are 0.
     public func encode(_ values: [ResolvedValue], row: Int, into x: inout Matrix) {
         let n = x.rows
-        x.storage.withUnsafeMutableBufferPointer { s in
-            for (c, v) in values.enumerated() {
-                columns[c].forEachTerm(v) { t, value in s[row + t * n] = value }
-            }
-            s[row + termCount * n] = 1
+        x.storage.withUnsafeMutableBufferPointer { encode(values, row: row, into: $0.baseAddress!, rows: n) }
+    }
+
+    /// The same into raw column-major storage of `n` rows (workers encoding disjoint rows at once).
+    public func encode(_ values: [ResolvedValue], row: Int, into x: UnsafeMutablePointer<Double>, rows n: Int) {
+        for (c, v) in values.enumerated() {
+            columns[c].forEachTerm(v) { t, value in x[row + t * n] = value }
         }
+        x[row + termCount * n] = 1
     }
 
     /// Index of the column that owns each term.

@@ -124,10 +124,7 @@ public struct LeadGenerator {
         return weights.last!.0
     }
 
-    static func dateString(_ days: Int) -> String {
-        let (y, m, d) = FieldParser.civilFromDays(days)
-        return "\(y)-\(pad(m, 2))-\(pad(d, 2))"
-    }
+    static func dateString(_ days: Int) -> String { FieldParser.isoDate(days: days) }
 }
 
 private func pad(_ v: Int, _ width: Int) -> String {

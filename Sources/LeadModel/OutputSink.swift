@@ -66,19 +66,6 @@ public final class OutputSink {
         if buffer.count >= capacity { try flush() }
     }
 
-    @inline(__always)
-    public func write(byte: UInt8) { buffer.append(byte) }
-
-    /// Appends bytes without checking the flush threshold (call `flushIfFull()` once per row).
-    @inline(__always)
-    public func append(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.append(contentsOf: bytes) }
-
-    @inline(__always)
-    public func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
-
-    @inline(__always)
-    public func flushIfFull() throws { if buffer.count >= capacity { try flush() } }
-
     public func flush() throws {
         var off = 0
         try buffer.withUnsafeBytes { raw in

@@ -99,12 +99,7 @@ public struct Scorer {
                 r.reported += 1
                 if r.firstErrors.count < 20 { r.firstErrors.append(e) }
                 if failFast { r.failure = e; return }
-                if writeErrors {
-                    let column = e.columnName ?? e.column.map { "\($0)" } ?? ""
-                    var message = e.message
-                    if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
-                    r.errorLines.append(contentsOf: "\(e.line.map { "\($0)" } ?? ""),\(CSVText.escape(column)),\(CSVText.escape(message))\n".utf8)
-                }
+                if writeErrors { r.errorLines.append(contentsOf: CSVText.errorRow(e).utf8) }
             }
             while count < limit && r.failure == nil {
                 let more: Bool
@@ -136,7 +131,7 @@ public struct Scorer {
                     default: break
                     }
                 }
-                if let idIndex, !record.withField(idIndex, { CSVText.isValidUTF8($0) }) {
+                if let idIndex, !record.withField(idIndex, { FieldParser.isValidUTF8($0) }) {
                     report(InputError(file: reader.path, line: record.line, column: idIndex + 1, columnName: resolver.header[idIndex],
                                       value: record.displayString(idIndex), message: ValueProblem.invalidUTF8.message))
                     continue
@@ -216,9 +211,8 @@ public struct Scorer {
         }
         let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
         let (idIndex, idName) = try idIndexIn(header)
-        if idIndex == nil, !options.jsonInput, let c = chunker {
+        if idIndex == nil, chunker != nil {
             // Row numbers need the sequential reader: restart from the top.
-            _ = c
             chunker = nil
             let r = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
             _ = try r.readHeader()
@@ -227,7 +221,7 @@ public struct Scorer {
 
         let out = try OutputSink(path: options.outPath)
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
-        try errors?.write("line,column,message\n")
+        try errors?.write(CSVText.errorHeader)
         if !options.jsonOutput {
             var headerLine = CSVText.escape(idName) + ",probability,score,grade"
             for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
@@ -324,6 +318,18 @@ public struct Scorer {
 
 /// CSV text output helpers: quoting only when needed, fixed-point numbers without Foundation.
 public enum CSVText {
+    /// The header of an `--errors` file: one row per input row not used.
+    public static let errorHeader = "line,column,message\n"
+
+    /// One `--errors` row: the line, the column (its name when known), and the message with the
+    /// offending value (abbreviated).
+    public static func errorRow(_ e: InputError) -> String {
+        let column = e.columnName ?? e.column.map(String.init) ?? ""
+        var message = e.message
+        if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
+        return "\(e.line.map(String.init) ?? ""),\(escape(column)),\(escape(message))\n"
+    }
+
     public static func escape(_ s: String) -> String {
         if s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
             return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
@@ -344,13 +350,6 @@ public enum CSVText {
         }
     }
 
-    /// True when the bytes are valid UTF-8 (ASCII checked without decoding).
-    @inline(__always)
-    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for b in bytes where b >= 0x80 { return String(validating: bytes, as: UTF8.self) != nil }
-        return true
-    }
-
     /// Appends the shortest text that reads back as exactly `x` (what `description` prints), through the
     /// standard library's float printer writing into a stack buffer: no String is allocated.
     @inline(__always)
@@ -367,36 +366,14 @@ public enum CSVText {
         var tenths = Int((x * 10).rounded())
         if tenths < 0 { out.append(UInt8(ascii: "-")); tenths = -tenths }
         let whole = tenths / 10
-        if whole >= 100 { out.append(UInt8(48 + whole / 100 % 10)) }
-        if whole >= 10 { out.append(UInt8(48 + whole / 10 % 10)) }
-        if whole >= 1000 {
-            out.removeLast(whole >= 100 ? 2 : 1)
+        if whole >= 100 {
             out.append(contentsOf: String(whole).utf8)
         } else {
+            if whole >= 10 { out.append(UInt8(48 + whole / 10)) }
             out.append(UInt8(48 + whole % 10))
         }
         out.append(UInt8(ascii: "."))
         out.append(UInt8(48 + tenths % 10))
-    }
-
-    /// `x` (already rounded to one decimal) as text: "42.0", "7.5", "100.0".
-    public static func oneDecimal(_ x: Double) -> [UInt8] {
-        let tenths = Int((x * 10).rounded())
-        let negative = tenths < 0
-        let a = abs(tenths)
-        var s = Array(String(a / 10).utf8)
-        if negative { s.insert(UInt8(ascii: "-"), at: 0) }
-        s.append(UInt8(ascii: "."))
-        s.append(UInt8(48 + a % 10))
-        return s
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
-        return out
     }
 }
 

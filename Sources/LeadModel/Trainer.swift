@@ -384,7 +384,6 @@ public struct Trainer {
         let plan = pass.plan
         let badRows = pass.badRows
         let design = resolver.design
-        let k = design.termCount
         let nTrainTotal = xTrain.rows, nHoldTotal = xHold.rows
         let delimiter = options.delimiter
         let targetIndex = pass.targetIndex, timeIndex = pass.timeIndex
@@ -432,10 +431,7 @@ public struct Trainer {
                                     trainRow += 1
                                 }
                                 guard let x, let ys else { return false }
-                                for (col, v) in values.enumerated() {
-                                    design.columns[col].forEachTerm(v) { t, value in x[row + t * n] = value }
-                                }
-                                x[row + k * n] = 1
+                                design.encode(values, row: row, into: x, rows: n)
                                 ys[row] = y
                             }
                             return trainRow == trainEnd && holdRow == holdEnd
@@ -604,11 +600,7 @@ public struct Trainer {
         return f.string(from: Date())
     }
 
-    static func dayString(_ days: Double) -> String {
-        let (y, m, d) = FieldParser.civilFromDays(Int(days.rounded(.down)))
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))"
-    }
+    static func dayString(_ days: Double) -> String { FieldParser.isoDate(days: Int(days.rounded(.down))) }
 }
 
 func rounded(_ x: Double, _ digits: Int) -> Double {

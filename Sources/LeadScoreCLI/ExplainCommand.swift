@@ -174,18 +174,7 @@ struct ExplainCommand: ParsableCommand {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InputError(file: "-", message: "expected one JSON object on standard input (or use --lead / --data)")
         }
-        return object.keys.sorted().map { key in
-            let v = object[key]!
-            switch v {
-            case let s as String: return (key, s)
-            case is NSNull: return (key, "")
-            case let n as NSNumber:
-                // JSON true/false arrive as NSNumber of type char ("c").
-                if String(cString: n.objCType) == "c" { return (key, n.boolValue ? "yes" : "no") }
-                return (key, n.stringValue)
-            default: return (key, "\(v)")
-            }
-        }
+        return object.keys.sorted().map { ($0, JSONLinesReader.text(object[$0])) }
     }
 }
 

@@ -142,12 +142,8 @@ struct TrainCommand: ParsableCommand {
             try outcome.model.write(to: path)
             if let errors {
                 let sink = try OutputSink(path: errors)
-                try sink.write("line,column,message\n")
-                for e in outcome.rowErrors {
-                    var message = e.message
-                    if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
-                    try sink.write("\(e.line.map(String.init) ?? ""),\(CSVText.escape(e.columnName ?? e.column.map(String.init) ?? "")),\(CSVText.escape(message))\n")
-                }
+                try sink.write(CSVText.errorHeader)
+                for e in outcome.rowErrors { try sink.write(CSVText.errorRow(e)) }
                 try sink.commit()
             }
             if json {
