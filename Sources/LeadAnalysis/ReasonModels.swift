@@ -55,7 +55,7 @@ public struct ReasonModels: Sendable {
         for (k, name) in names.enumerated() {
             let y = rows.map { reasonIndex[Int(table.reason[$0])] == k ? 1.0 : 0.0 }
             let positives = Int(y.reduce(0, +))
-            let fit = LogisticFit.fit(x: x, y: y, lambda: lambda)
+            let fit = LogisticFit.fit(x: x, y: y, lambda: lambda, indicatorGroups: table.design.indicatorGroups)
             let inference = ModelInference.compute(design: table.design, beta: fit.beta, intercept: fit.intercept,
                                                    covariance: fit.covariance, x: x, scorecard: scorecard, approximate: lambda > 0)
             reasons.append(Reason(reason: name, count: positives, share: Double(positives) / Double(rows.count),

@@ -39,6 +39,12 @@ public struct Design: Codable, Sendable, Equatable {
         x[row + termCount * n] = 1
     }
 
+    /// The term indices of each categorical column's level groups: one-hot in every encoded row
+    /// of training data (at most one is 1), which the solver exploits.
+    public var indicatorGroups: [[Int]] {
+        columns.filter { $0.type == .categorical }.map(\.terms).filter { !$0.isEmpty }
+    }
+
     /// Index of the column that owns each term.
     public var termColumn: [Int] {
         var owner = [Int](repeating: -1, count: termCount)

@@ -15,11 +15,14 @@ public struct LogisticFit: Sendable {
     public var initialGram: Matrix
 
     /// Fits y on x (intercept column last) with L2 strength `lambda` on the non-intercept terms.
+    /// `indicatorGroups` names the one-hot column groups (`Design.indicatorGroups`) the solver may
+    /// read through a level index; the fit is the same without them, only slower.
     public static func fit(x: Matrix, y: [Double], weights: [Double]? = nil, lambda: Double,
+                           indicatorGroups: [[Int]] = [],
                            maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
-        let objective = LogisticObjective(x: x, y: y, weights: w, lambda: lambda)
+        let objective = LogisticObjective(x: x, y: y, weights: w, lambda: lambda, indicatorGroups: indicatorGroups)
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance

@@ -9,16 +9,37 @@ import LinearAlgebra
 /// X is column-major, n × k, with the intercept column (all ones) last and unpenalized, as in
 /// scikit-learn. With unit weights, λ = 1/C for scikit-learn's `LogisticRegression(C=…)`.
 /// The objective holds no hidden state: every method takes the point and returns what it computed.
+///
+/// **One-hot structure.** Most of a lead design's columns are the one-hot terms of categorical
+/// columns: in each such group at most one column is 1 in a row, the rest 0. The caller names these
+/// groups (`indicatorGroups`); each is checked against X once and kept as one column index per row,
+/// so every pass reads the dense columns and those small index arrays instead of the whole matrix:
+/// η takes β of the row's level, the gradient adds the residual to its level, and XᵀWX adds the
+/// row's weight at (level, level′) pairs and its weighted dense values at (level, dense) pairs. A
+/// group that is not one-hot in X is treated as dense columns: the result is the same, only slower.
+///
+/// **Threads and determinism.** Rows are cut into fixed blocks of `blockRows`; blocks run on every
+/// core and their partial sums are added in block order, so the result does not depend on the
+/// number of threads.
 public struct LogisticObjective: Sendable {
     public let x: Matrix
     public let y: [Double]
     public let weights: [Double]
     public let lambda: Double
+    /// Columns read as dense values (every column not in a verified indicator group).
+    let dense: [Int]
+    /// Per verified indicator group, the column holding the row's 1, or −1 (all zeros).
+    let levels: [[Int32]]
 
     public var rows: Int { x.rows }
     public var dimension: Int { x.cols }
+    /// How many indicator groups were verified one-hot (and are read through their index).
+    public var indicatorGroupCount: Int { levels.count }
 
-    public init(x: Matrix, y: [Double], weights: [Double], lambda: Double) {
+    /// Rows per block: the unit of parallel work and of the fixed summation order.
+    public static let blockRows = 8192
+
+    public init(x: Matrix, y: [Double], weights: [Double], lambda: Double, indicatorGroups: [[Int]] = []) {
         precondition(y.count == x.rows && weights.count == x.rows,
                      "LogisticObjective: X has \(x.rows) rows, y \(y.count), weights \(weights.count)")
         precondition(lambda >= 0, "LogisticObjective: lambda must be ≥ 0, got \(lambda)")
@@ -26,84 +47,223 @@ public struct LogisticObjective: Sendable {
         self.y = y
         self.weights = weights
         self.lambda = lambda
+        let candidates = indicatorGroups.filter { g in !g.isEmpty && g.allSatisfy { $0 >= 0 && $0 < x.cols } }
+        let matrix = x
+        let found = ParallelMap.run(candidates.count, threads: ScoringThreads.default) { g in
+            LogisticObjective.oneHotIndex(matrix, columns: candidates[g])
+        }
+        var structured = Set<Int>()
+        var levels: [[Int32]] = []
+        for (g, index) in found.enumerated() {
+            guard let index, structured.isDisjoint(with: candidates[g]) else { continue }
+            structured.formUnion(candidates[g])
+            levels.append(index)
+        }
+        self.levels = levels
+        self.dense = (0..<x.cols).filter { !structured.contains($0) }
+    }
+
+    /// The column holding each row's 1 among `columns` (−1 when all are 0), or nil when some entry
+    /// is neither 0 nor 1 or a row has two 1s.
+    static func oneHotIndex(_ x: Matrix, columns: [Int]) -> [Int32]? {
+        let n = x.rows
+        var index = [Int32](repeating: -1, count: n)
+        let ok = x.storage.withUnsafeBufferPointer { xs in
+            index.withUnsafeMutableBufferPointer { ix in
+                for c in columns {
+                    let col = xs.baseAddress! + c * n
+                    for i in 0..<n {
+                        let v = col[i]
+                        if v == 0 { continue }
+                        if v != 1 || ix[i] >= 0 { return false }
+                        ix[i] = Int32(c)
+                    }
+                }
+                return true
+            }
+        }
+        return ok ? index : nil
+    }
+
+    private var blocks: Int { (rows + LogisticObjective.blockRows - 1) / LogisticObjective.blockRows }
+    private func blockRange(_ b: Int) -> Range<Int> {
+        let s = b * LogisticObjective.blockRows
+        return s..<min(rows, s + LogisticObjective.blockRows)
     }
 
     /// η = X β.
-    public func linearPredictor(_ beta: [Double]) -> [Double] { x.times(beta) }
+    public func linearPredictor(_ beta: [Double]) -> [Double] {
+        precondition(beta.count == dimension, "linearPredictor: β has \(beta.count) values, X has \(dimension) columns")
+        let n = rows
+        let out = SharedDoubles(count: n)
+        _ = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
+            let range = blockRange(b)
+            x.storage.withUnsafeBufferPointer { xs in
+                let eta = out.pointer + range.lowerBound
+                let m = range.count
+                for i in 0..<m { eta[i] = 0 }
+                for c in dense {
+                    let bc = beta[c]
+                    if bc == 0 { continue }
+                    let col = xs.baseAddress! + c * n + range.lowerBound
+                    for i in 0..<m { eta[i] += bc * col[i] }
+                }
+                beta.withUnsafeBufferPointer { bp in
+                    for index in levels {
+                        index.withUnsafeBufferPointer { ix in
+                            for i in 0..<m {
+                                let t = Int(ix[range.lowerBound + i])
+                                if t >= 0 { eta[i] += bp[t] }
+                            }
+                        }
+                    }
+                }
+            }
+            return 0
+        }
+        return out.array()
+    }
 
     /// f(β) given η = X β.
     public func value(_ beta: [Double], eta: [Double]) -> Double {
-        var loss = 0.0
-        for i in 0..<rows {
-            loss += weights[i] * (StableMath.log1pexp(eta[i]) - y[i] * eta[i])
+        let parts = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
+            var loss = 0.0
+            for i in blockRange(b) {
+                loss += weights[i] * (StableMath.log1pexp(eta[i]) - y[i] * eta[i])
+            }
+            return loss
         }
         var penalty = 0.0
         for j in 0..<(dimension - 1) { penalty += beta[j] * beta[j] }
-        return loss + 0.5 * lambda * penalty
+        return parts.reduce(0, +) + 0.5 * lambda * penalty
     }
 
     /// ∇f(β) given η.
     public func gradient(_ beta: [Double], eta: [Double]) -> [Double] {
-        var r = [Double](repeating: 0, count: rows)
-        for i in 0..<rows { r[i] = weights[i] * (StableMath.sigmoid(eta[i]) - y[i]) }
-        var g = x.transposeTimes(r)
-        for j in 0..<(dimension - 1) { g[j] += lambda * beta[j] }
-        return g
+        accumulate(beta, eta: eta, hessian: false).gradient
     }
-
-    /// Rows per block when forming XᵀWX: a block of √W·X fits in cache-friendly scratch and the whole
-    /// product is a sum of `dsyrk` updates, so memory stays X plus one block.
-    public static let blockRows = 4096
 
     /// ∇²f(β) given η, full symmetric matrix.
     public func hessian(eta: [Double]) -> Matrix {
         gradientAndHessian(nil, eta: eta).hessian
     }
 
-    /// ∇f(β) and ∇²f(β) in one pass over X: each row block is scaled by √w into scratch for `dsyrk`,
-    /// and, while the block is in cache, multiplied by the residuals for the gradient (`dgemv`).
-    /// Pass `beta` = nil to skip the gradient.
+    /// ∇f(β) and ∇²f(β) in one pass over the rows. Pass `beta` = nil to skip the penalty's part of
+    /// the gradient (the gradient returned is then that of the loss alone).
     public func gradientAndHessian(_ beta: [Double]?, eta: [Double]) -> (gradient: [Double], hessian: Matrix) {
+        let r = accumulate(beta, eta: eta, hessian: true)
+        return (r.gradient, r.hessian!)
+    }
+
+    /// Partial sums of one block: the gradient and, when asked, XᵀWX with every unordered pair of
+    /// columns added once at (a, b) or (b, a); the full matrix is M + Mᵀ off the diagonal.
+    private struct Partial: Sendable {
+        var gradient: [Double]
+        var pairs: [Double]
+    }
+
+    private func accumulate(_ beta: [Double]?, eta: [Double], hessian: Bool) -> (gradient: [Double], hessian: Matrix?) {
         let k = dimension
-        var h = Matrix(rows: k, cols: k)
+        let parts = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
+            block(blockRange(b), eta: eta, hessian: hessian)
+        }
         var g = [Double](repeating: 0, count: k)
-        let n = rows
-        let block = min(LogisticObjective.blockRows, max(n, 1))
-        var scratch = [Double](repeating: 0, count: block * k)
-        var residual = [Double](repeating: 0, count: block)
-        var sw = [Double](repeating: 0, count: block)
-        var start = 0
-        x.storage.withUnsafeBufferPointer { xs in
-            while start < n {
-                let m = min(block, n - start)
-                for i in 0..<m {
-                    let p = StableMath.sigmoid(eta[start + i])
-                    let w = weights[start + i]
-                    sw[i] = (w * p * (1 - p)).squareRoot()
-                    residual[i] = w * (p - y[start + i])
-                }
-                for j in 0..<k {
-                    let src = j * n + start
-                    let dst = j * m
-                    for i in 0..<m { scratch[dst + i] = xs[src + i] * sw[i] }
-                }
-                scratch.withUnsafeBufferPointer { sp in
-                    gramUpdate(sp, rows: m, cols: k, lda: m, into: &h, alpha: 1, beta: 1)
-                }
-                if beta != nil {
-                    residual.withUnsafeBufferPointer { rp in
-                        g.withUnsafeMutableBufferPointer { gp in
-                            multiplyTransposed(UnsafeBufferPointer(rebasing: xs[start...]), rows: m, cols: k, lda: n,
-                                               rp, into: gp, alpha: 1, beta: 1)
-                        }
-                    }
-                }
-                start += m
+        var m = [Double](repeating: 0, count: hessian ? k * k : 0)
+        for part in parts {
+            for j in 0..<k { g[j] += part.gradient[j] }
+            if hessian { for j in 0..<(k * k) { m[j] += part.pairs[j] } }
+        }
+        if let beta { for j in 0..<(k - 1) { g[j] += lambda * beta[j] } }
+        guard hessian else { return (g, nil) }
+        var h = Matrix(rows: k, cols: k)
+        for a in 0..<k {
+            h[a, a] = m[a + a * k]
+            for c in (a + 1)..<max(a + 1, k) {
+                let v = m[a + c * k] + m[c + a * k]
+                h[a, c] = v
+                h[c, a] = v
             }
         }
-        h.symmetrizeFromUpper()
         for j in 0..<(k - 1) { h[j, j] += lambda }
-        if let beta { for j in 0..<(k - 1) { g[j] += lambda * beta[j] } }
         return (g, h)
     }
+
+    private func block(_ range: Range<Int>, eta: [Double], hessian: Bool) -> Partial {
+        let k = dimension
+        let n = rows
+        let m = range.count
+        let s = range.lowerBound
+        let d = dense.count
+        var g = [Double](repeating: 0, count: k)
+        var pairs = [Double](repeating: 0, count: hessian ? k * k : 0)
+        var curvature = [Double](repeating: 0, count: m)
+        var residual = [Double](repeating: 0, count: m)
+        for i in 0..<m {
+            let p = StableMath.sigmoid(eta[s + i])
+            let w = weights[s + i]
+            curvature[i] = w * p * (1 - p)
+            residual[i] = w * (p - y[s + i])
+        }
+        // Row-major weighted dense values, for the (level, dense) pairs.
+        var weightedRows = [Double](repeating: 0, count: hessian && !levels.isEmpty ? m * d : 0)
+        var weightedColumn = [Double](repeating: 0, count: hessian ? m : 0)
+        x.storage.withUnsafeBufferPointer { xs in
+            for (a, ca) in dense.enumerated() {
+                let xa = xs.baseAddress! + ca * n + s
+                var ga = 0.0
+                for i in 0..<m { ga += residual[i] * xa[i] }
+                g[ca] += ga
+                guard hessian else { continue }
+                for i in 0..<m { weightedColumn[i] = curvature[i] * xa[i] }
+                if !levels.isEmpty { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
+                for bIndex in 0...a {
+                    let xb = xs.baseAddress! + dense[bIndex] * n + s
+                    var sum = 0.0
+                    for i in 0..<m { sum += weightedColumn[i] * xb[i] }
+                    pairs[ca + dense[bIndex] * k] += sum
+                }
+            }
+        }
+        guard !levels.isEmpty else { return Partial(gradient: g, pairs: pairs) }
+        let groups = levels.count
+        var rowLevels = [Int](repeating: -1, count: groups)
+        // cross[t * d + a]: Σ w x_a over the rows at level t.
+        var cross = [Double](repeating: 0, count: hessian ? k * d : 0)
+        for i in 0..<m {
+            for q in 0..<groups { rowLevels[q] = Int(levels[q][s + i]) }
+            let r = residual[i]
+            let w = curvature[i]
+            for q in 0..<groups {
+                let t = rowLevels[q]
+                if t < 0 { continue }
+                g[t] += r
+                guard hessian else { continue }
+                pairs[t + t * k] += w
+                for a in 0..<d { cross[t * d + a] += weightedRows[i * d + a] }
+                for q2 in 0..<q {
+                    let t2 = rowLevels[q2]
+                    if t2 >= 0 { pairs[t2 + t * k] += w }
+                }
+            }
+        }
+        if hessian {
+            for t in 0..<k {
+                for (a, ca) in dense.enumerated() { pairs[ca + t * k] += cross[t * d + a] }
+            }
+        }
+        return Partial(gradient: g, pairs: pairs)
+    }
+}
+
+/// A buffer that parallel blocks fill at disjoint offsets.
+final class SharedDoubles: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Double>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: count)
+    }
+    func array() -> [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    deinit { pointer.deallocate() }
 }

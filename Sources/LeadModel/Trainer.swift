@@ -277,6 +277,7 @@ public struct Trainer {
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
         let result = LogisticFit.fit(x: xTrain, y: yTrain, weights: weights, lambda: lambda,
+                                     indicatorGroups: design.indicatorGroups,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }

@@ -1,5 +1,6 @@
 import Testing
 import LinearAlgebra
+import Foundation
 @testable import LeadModel
 
 @Suite struct StableMathTests {
@@ -116,6 +117,96 @@ import LinearAlgebra
         #expect(r.report.regularizedSteps > 0)
         #expect(!r.report.warnings.isEmpty)
         #expect(r.beta.allSatisfy { $0.isFinite })
+    }
+}
+
+/// The one-hot path (indicator groups read through a level index, blocks on every core) against the
+/// plain dense sums of the definition, on a design that crosses several blocks.
+@Suite struct IndicatorGroupTests {
+    /// Columns: 0 numeric, 1–3 one-hot group A (level 0 = reference, all zero), 4–5 group B,
+    /// 6–7 "group" C that is not one-hot (a 0.5 entry), 8 intercept.
+    static func design(_ n: Int) -> Matrix {
+        var x = Matrix(rows: n, cols: 9)
+        var rng = SplitMix64(seed: 21)
+        for i in 0..<n {
+            x[i, 0] = rng.normal()
+            let a = Int(rng.uniform() * 4)
+            if a > 0 { x[i, a] = 1 }
+            let b = Int(rng.uniform() * 3)
+            if b > 0 { x[i, 3 + b] = 1 }
+            x[i, 6] = rng.uniform() < 0.4 ? 1 : 0
+            x[i, 7] = i % 97 == 0 ? 0.5 : (rng.uniform() < 0.2 ? 1 : 0)
+            x[i, 8] = 1
+        }
+        return x
+    }
+
+    /// f, ∇f and ∇²f straight from the formulas, row by row.
+    static func reference(_ x: Matrix, _ y: [Double], _ w: [Double], _ beta: [Double], lambda: Double)
+        -> (value: Double, gradient: [Double], hessian: Matrix) {
+        let k = x.cols
+        var value = 0.0
+        var g = [Double](repeating: 0, count: k)
+        var h = Matrix(rows: k, cols: k)
+        for i in 0..<x.rows {
+            var eta = 0.0
+            for j in 0..<k { eta += x[i, j] * beta[j] }
+            let p = 1 / (1 + exp(-eta))
+            value += w[i] * (log1p(exp(eta)) - y[i] * eta)
+            for a in 0..<k {
+                g[a] += w[i] * (p - y[i]) * x[i, a]
+                for b in 0..<k { h[a, b] += w[i] * p * (1 - p) * x[i, a] * x[i, b] }
+            }
+        }
+        for j in 0..<(k - 1) {
+            value += 0.5 * lambda * beta[j] * beta[j]
+            g[j] += lambda * beta[j]
+            h[j, j] += lambda
+        }
+        return (value, g, h)
+    }
+
+    @Test func oneHotPathEqualsTheDefinition() {
+        let n = 3 * LogisticObjective.blockRows + 123
+        let x = Self.design(n)
+        let beta = [0.3, -0.5, 0.2, 0.9, -0.4, 0.1, 0.6, -0.7, -0.2]
+        let y = NewtonSolverTests.outcomes(x, beta: beta, seed: 4)
+        var rng = SplitMix64(seed: 8)
+        let w = (0..<n).map { _ in rng.uniform() < 0.5 ? 1.0 : 2.5 }
+        let f = LogisticObjective(x: x, y: y, weights: w, lambda: 0.7, indicatorGroups: [[1, 2, 3], [4, 5], [6, 7]])
+        // A and B are one-hot; C has a 0.5 and stays dense.
+        #expect(f.indicatorGroupCount == 2)
+        let probe = [0.1, -0.2, 0.4, 0.05, 0.3, -0.6, 0.2, 0.15, -0.1]
+        let eta = f.linearPredictor(probe)
+        let expected = Self.reference(x, y, w, probe, lambda: 0.7)
+        let plainEta = x.times(probe)
+        for i in 0..<n { #expect(abs(eta[i] - plainEta[i]) <= 1e-13, "row \(i)") }
+        #expect(abs(f.value(probe, eta: eta) - expected.value) <= 1e-10 * abs(expected.value))
+        let (g, h) = f.gradientAndHessian(probe, eta: eta)
+        for a in 0..<9 {
+            #expect(abs(g[a] - expected.gradient[a]) <= 1e-9 * max(1, abs(expected.gradient[a])), "g[\(a)]")
+            for b in 0..<9 {
+                #expect(abs(h[a, b] - expected.hessian[a, b]) <= 1e-9 * max(1, abs(expected.hessian[a, b])), "H[\(a),\(b)]")
+            }
+        }
+        // The same fit with and without the groups.
+        let plain = LogisticFit.fit(x: x, y: y, weights: w, lambda: 0.7)
+        let grouped = LogisticFit.fit(x: x, y: y, weights: w, lambda: 0.7, indicatorGroups: [[1, 2, 3], [4, 5], [6, 7]])
+        for j in 0..<8 { #expect(abs(plain.beta[j] - grouped.beta[j]) <= 1e-10) }
+        #expect(abs(plain.intercept - grouped.intercept) <= 1e-10)
+    }
+
+    @Test func overlappingOrInvalidGroupsAreIgnored() {
+        let x = Self.design(500)
+        let y = [Double](repeating: 0, count: 500).enumerated().map { Double($0.offset % 3 == 0 ? 1 : 0) }
+        let w = [Double](repeating: 1, count: 500)
+        // [2, 3] overlaps [1, 2, 3]; [40] is out of range; [] is empty.
+        let f = LogisticObjective(x: x, y: y, weights: w, lambda: 1, indicatorGroups: [[1, 2, 3], [2, 3], [40], []])
+        #expect(f.indicatorGroupCount == 1)
+        let beta = [Double](repeating: 0.1, count: 9)
+        let expected = Self.reference(x, y, w, beta, lambda: 1)
+        let g = f.gradient(beta, eta: f.linearPredictor(beta))
+        for a in 0..<9 { #expect(abs(g[a] - expected.gradient[a]) <= 1e-9 * max(1, abs(expected.gradient[a]))) }
     }
 }
 
