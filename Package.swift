@@ -20,7 +20,8 @@ let package = Package(
         ),
         .target(name: "LinearAlgebra", dependencies: ["CLAPACKE"]),
         .target(name: "LeadData"),
-        .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData"]),
+        .target(name: "CSHA256"),
+        .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData", "CSHA256"]),
         .target(name: "LeadAnalysis", dependencies: ["LeadModel", "LinearAlgebra"]),
         .target(
             name: "LeadScoreCLI",

@@ -237,6 +237,32 @@ import Foundation
         #expect(d.finalizeHex() == digest)
     }
 
+    /// The hardware block function (when this CPU has it) against the portable one, on lengths around
+    /// block boundaries and a long input in uneven pieces.
+    @Test func hardwareAndPortableAgree() {
+        var rng = SplitMix64(seed: 77)
+        let bytes = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: Int(rng.uniform() * 256)) }
+        for length in [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096, 300_000] {
+            var fast = SHA256Digest()
+            var portable = SHA256Digest(portable: true)
+            fast.update(Array(bytes.prefix(length)))
+            var i = 0
+            var size = 1
+            while i < length {
+                portable.update(Array(bytes[i..<min(length, i + size)]))
+                i += size
+                size = size * 3 + 1
+            }
+            #expect(fast.finalizeHex() == portable.finalizeHex(), "length \(length)")
+        }
+        // A known vector through each path.
+        for portable in [false, true] {
+            var d = SHA256Digest(portable: portable)
+            d.update(Array(String(repeating: "a", count: 1000).utf8))
+            #expect(d.finalizeHex() == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        }
+    }
+
     @Test func streamingInPiecesEqualsOneUpdate() {
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         var whole = SHA256Digest()
