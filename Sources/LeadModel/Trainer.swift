@@ -677,49 +677,65 @@ struct FirstPassScanner: Sendable {
     }
 
     func scan(_ chunk: RecordChunker.Chunk, firstRecord: Int) -> Part {
-        var part = Part(profiles: features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) })
+        var part = Part(profiles: [])
+        var profiles = features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) }
+        // Target values by their bytes (a handful of distinct ones): a String only for a new value.
+        var targetBytes: [[UInt8]] = []
+        var targetTally: [(count: Int, line: Int)] = []
         let reader = chunk.bytes.withUnsafeBytes {
             CSVReader(bytes: $0, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: firstRecord)
         }
         var record = CSVRecord()
         let fail = options.onError == .fail
-        while true {
-            let more: Bool
-            do { more = try reader.next(into: &record) } catch var e {
-                e.file = display
-                part.rejected.append((firstRecord + part.records, e))
+        profiles.withUnsafeMutableBufferPointer { profile in
+            while true {
+                let more: Bool
+                do throws(InputError) { more = try reader.next(into: &record) } catch var e {
+                    e.file = display
+                    part.rejected.append((firstRecord + part.records, e))
+                    part.records += 1
+                    part.stopped = true
+                    return
+                }
+                guard more else { return }
                 part.records += 1
-                part.stopped = true
-                return part
-            }
-            guard more else { return part }
-            part.records += 1
-            if let problem = rowProblem(record) {
-                part.rejected.append((record.index, problem))
-                if fail { part.stopped = true; return part }
-                continue
-            }
-            let target = record.withField(targetIndex) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
-            var time: Double?
-            if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
-            let holdout = Trainer.isHoldout(index: record.index, time: time, seed: options.seed,
-                                            fraction: options.holdoutFraction, after: options.holdoutAfter)
-            if holdout { part.holdoutRows += 1 } else {
-                part.trainingRows += 1
-                if let time {
-                    part.firstTime = min(part.firstTime, time)
-                    part.lastTime = max(part.lastTime, time)
+                if let problem = rowProblem(record) {
+                    part.rejected.append((record.index, problem))
+                    if fail { part.stopped = true; return }
+                    continue
+                }
+                var time: Double?
+                if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
+                let holdout = Trainer.isHoldout(index: record.index, time: time, seed: options.seed,
+                                                fraction: options.holdoutFraction, after: options.holdoutAfter)
+                if holdout { part.holdoutRows += 1 } else {
+                    part.trainingRows += 1
+                    if let time {
+                        part.firstTime = min(part.firstTime, time)
+                        part.lastTime = max(part.lastTime, time)
+                    }
+                }
+                let known = record.withField(targetIndex) { raw -> Int? in
+                    let value = FieldParser.trim(raw)
+                    return targetBytes.firstIndex { $0.elementsEqual(value) }
+                }
+                if let known {
+                    targetTally[known].count += 1
+                } else {
+                    targetBytes.append(record.withField(targetIndex) { Array(FieldParser.trim($0)) })
+                    targetTally.append((1, record.line))
+                }
+                let line = record.line
+                for k in 0..<features.count {
+                    record.withField(features[k]) { profile[k].observe(FieldParser.trim($0), parser: parser, line: line, training: !holdout) }
                 }
             }
-            if let seen = part.targetCounts[target] {
-                part.targetCounts[target] = (seen.count + 1, seen.line)
-            } else {
-                part.targetCounts[target] = (1, record.line)
-            }
-            for (k, f) in features.enumerated() {
-                record.withField(f) { part.profiles[k].observe(FieldParser.trim($0), parser: parser, line: record.line, training: !holdout) }
-            }
         }
+        part.profiles = profiles
+        for (bytes, tally) in zip(targetBytes, targetTally) {
+            part.targetCounts[String(decoding: bytes, as: UTF8.self)] = tally
+        }
+        return part
     }
 
     /// The first problem with a record, or nil when it can be used.
@@ -729,12 +745,13 @@ struct FirstPassScanner: Sendable {
                               message: "expected \(header.count) fields, found \(record.fieldCount)")
         }
         let ti = targetIndex
-        let target = record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) }
         if record.withField(ti, { parser.isMissing(FieldParser.trim($0)) }) {
             return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
-                              value: target, message: "the target value is missing")
+                              value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
+                              message: "the target value is missing")
         }
-        if let allowed, !allowed.contains(target) {
+        if let allowed, case let target = record.withField(ti, { String(decoding: FieldParser.trim($0), as: UTF8.self) }),
+           !allowed.contains(target) {
             return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti], value: target,
                               message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
         }
