@@ -28,13 +28,15 @@ public struct LogisticObjective: Sendable {
     public let lambda: Double
     /// Columns read as dense values (every column not in a verified indicator group).
     let dense: [Int]
-    /// Per verified indicator group, the column holding the row's 1, or −1 (all zeros).
-    let levels: [[Int32]]
+    /// Per verified indicator group, the column holding the row's 1, or −1 (all zeros): group q's
+    /// index of row i at `levels[q * rows + i]`.
+    let levels: [Int32]
+    let groupCount: Int
 
     public var rows: Int { x.rows }
     public var dimension: Int { x.cols }
     /// How many indicator groups were verified one-hot (and are read through their index).
-    public var indicatorGroupCount: Int { levels.count }
+    public var indicatorGroupCount: Int { groupCount }
 
     /// Rows per block: the unit of parallel work and of the fixed summation order.
     public static let blockRows = 8192
@@ -53,13 +55,16 @@ public struct LogisticObjective: Sendable {
             LogisticObjective.oneHotIndex(matrix, columns: candidates[g])
         }
         var structured = Set<Int>()
-        var levels: [[Int32]] = []
+        var levels: [Int32] = []
+        var groupCount = 0
         for (g, index) in found.enumerated() {
             guard let index, structured.isDisjoint(with: candidates[g]) else { continue }
             structured.formUnion(candidates[g])
-            levels.append(index)
+            levels += index
+            groupCount += 1
         }
         self.levels = levels
+        self.groupCount = groupCount
         self.dense = (0..<x.cols).filter { !structured.contains($0) }
     }
 
@@ -109,10 +114,11 @@ public struct LogisticObjective: Sendable {
                     for i in 0..<m { eta[i] += bc * col[i] }
                 }
                 beta.withUnsafeBufferPointer { bp in
-                    for index in levels {
-                        index.withUnsafeBufferPointer { ix in
+                    levels.withUnsafeBufferPointer { lv in
+                        for q in 0..<groupCount {
+                            let ix = lv.baseAddress! + q * n + range.lowerBound
                             for i in 0..<m {
-                                let t = Int(ix[range.lowerBound + i])
+                                let t = Int(ix[i])
                                 if t >= 0 { eta[i] += bp[t] }
                             }
                         }
@@ -194,20 +200,39 @@ public struct LogisticObjective: Sendable {
         let m = range.count
         let s = range.lowerBound
         let d = dense.count
+        let groups = groupCount
         var g = [Double](repeating: 0, count: k)
         var pairs = [Double](repeating: 0, count: hessian ? k * k : 0)
         var curvature = [Double](repeating: 0, count: m)
         var residual = [Double](repeating: 0, count: m)
-        for i in 0..<m {
-            let p = StableMath.sigmoid(eta[s + i])
-            let w = weights[s + i]
-            curvature[i] = w * p * (1 - p)
-            residual[i] = w * (p - y[s + i])
-        }
         // Row-major weighted dense values, for the (level, dense) pairs.
-        var weightedRows = [Double](repeating: 0, count: hessian && !levels.isEmpty ? m * d : 0)
+        var weightedRows = [Double](repeating: 0, count: hessian && groups > 0 ? m * d : 0)
         var weightedColumn = [Double](repeating: 0, count: hessian ? m : 0)
+        // cross[t * d + a]: Σ w x_a over the rows at level t.
+        var cross = [Double](repeating: 0, count: hessian && groups > 0 ? k * d : 0)
+        var rowLevels = [Int](repeating: -1, count: groups)
         x.storage.withUnsafeBufferPointer { xs in
+        levels.withUnsafeBufferPointer { lv in
+        g.withUnsafeMutableBufferPointer { g in
+        pairs.withUnsafeMutableBufferPointer { pairs in
+        curvature.withUnsafeMutableBufferPointer { curvature in
+        residual.withUnsafeMutableBufferPointer { residual in
+        weightedRows.withUnsafeMutableBufferPointer { weightedRows in
+        weightedColumn.withUnsafeMutableBufferPointer { weightedColumn in
+        cross.withUnsafeMutableBufferPointer { cross in
+        rowLevels.withUnsafeMutableBufferPointer { rowLevels in
+            eta.withUnsafeBufferPointer { eta in
+                y.withUnsafeBufferPointer { y in
+                    weights.withUnsafeBufferPointer { weights in
+                        for i in 0..<m {
+                            let p = StableMath.sigmoid(eta[s + i])
+                            let w = weights[s + i]
+                            curvature[i] = w * p * (1 - p)
+                            residual[i] = w * (p - y[s + i])
+                        }
+                    }
+                }
+            }
             for (a, ca) in dense.enumerated() {
                 let xa = xs.baseAddress! + ca * n + s
                 var ga = 0.0
@@ -215,7 +240,7 @@ public struct LogisticObjective: Sendable {
                 g[ca] += ga
                 guard hessian else { continue }
                 for i in 0..<m { weightedColumn[i] = curvature[i] * xa[i] }
-                if !levels.isEmpty { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
+                if groups > 0 { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
                 for bIndex in 0...a {
                     let xb = xs.baseAddress! + dense[bIndex] * n + s
                     var sum = 0.0
@@ -223,34 +248,33 @@ public struct LogisticObjective: Sendable {
                     pairs[ca + dense[bIndex] * k] += sum
                 }
             }
-        }
-        guard !levels.isEmpty else { return Partial(gradient: g, pairs: pairs) }
-        let groups = levels.count
-        var rowLevels = [Int](repeating: -1, count: groups)
-        // cross[t * d + a]: Σ w x_a over the rows at level t.
-        var cross = [Double](repeating: 0, count: hessian ? k * d : 0)
-        for i in 0..<m {
-            for q in 0..<groups { rowLevels[q] = Int(levels[q][s + i]) }
-            let r = residual[i]
-            let w = curvature[i]
-            for q in 0..<groups {
-                let t = rowLevels[q]
-                if t < 0 { continue }
-                g[t] += r
-                guard hessian else { continue }
-                pairs[t + t * k] += w
-                for a in 0..<d { cross[t * d + a] += weightedRows[i * d + a] }
-                for q2 in 0..<q {
-                    let t2 = rowLevels[q2]
-                    if t2 >= 0 { pairs[t2 + t * k] += w }
+            guard groups > 0 else { return }
+            let base = lv.baseAddress! + s
+            for i in 0..<m {
+                for q in 0..<groups { rowLevels[q] = Int(base[q * n + i]) }
+                let r = residual[i]
+                let w = curvature[i]
+                for q in 0..<groups {
+                    let t = rowLevels[q]
+                    if t < 0 { continue }
+                    g[t] += r
+                    guard hessian else { continue }
+                    pairs[t + t * k] += w
+                    let row = weightedRows.baseAddress! + i * d
+                    let into = cross.baseAddress! + t * d
+                    for a in 0..<d { into[a] += row[a] }
+                    for q2 in 0..<q {
+                        let t2 = rowLevels[q2]
+                        if t2 >= 0 { pairs[t2 + t * k] += w }
+                    }
                 }
             }
-        }
-        if hessian {
-            for t in 0..<k {
-                for (a, ca) in dense.enumerated() { pairs[ca + t * k] += cross[t * d + a] }
+            if hessian {
+                for t in 0..<k {
+                    for (a, ca) in dense.enumerated() { pairs[ca + t * k] += cross[t * d + a] }
+                }
             }
-        }
+        }}}}}}}}}}
         return Partial(gradient: g, pairs: pairs)
     }
 }

@@ -67,7 +67,7 @@ public struct Scorecard: Codable, Sendable, Equatable {
     /// ~90 points, so typical leads land between 0 and 100.
     public static func fitted(to logOdds: [Double]) -> Scorecard {
         guard logOdds.count >= 2 else { return Scorecard(pdo: 20, referenceScore: 50, referenceOdds: 1) }
-        let sorted = logOdds.sorted()
+        let sorted = RadixSort.sorted(logOdds)
         func quantile(_ q: Double) -> Double {
             let pos = q * Double(sorted.count - 1)
             let lo = Int(pos.rounded(.down))

@@ -324,6 +324,7 @@ public struct Trainer {
             holdMetrics = ClassificationMetrics(probabilities: eta.map(StableMath.sigmoid), outcomes: yHold)
         }
 
+        stage("metrics")
         // Scorecard.
         var scorecard = options.pdo.map {
             Scorecard(pdo: $0, referenceScore: options.referenceScore, referenceOdds: options.referenceOdds ?? 1)
@@ -334,20 +335,23 @@ public struct Trainer {
         }
 
         // The average training lead (term means) and numeric quantiles, for explanations.
-        var termMeans = [Double](repeating: 0, count: p)
-        if nTrain > 0 {
-            xTrain.storage.withUnsafeBufferPointer { s in
-                for t in 0..<p {
-                    var sum = 0.0
-                    for i in 0..<nTrain { sum += s[t * nTrain + i] }
-                    termMeans[t] = sum / Double(nTrain)
-                }
+        // One column per job, each summed in row order: the same bytes whatever the thread count.
+        let xForMeans = xTrain
+        let rowsForMeans = nTrain
+        let termMeans = ParallelMap.run(p, threads: ScoringThreads.default) { t in
+            xForMeans.storage.withUnsafeBufferPointer { s in
+                var sum = 0.0
+                for i in 0..<rowsForMeans { sum += s[t * rowsForMeans + i] }
+                return rowsForMeans > 0 ? sum / Double(rowsForMeans) : 0
             }
         }
         design.termMeans = termMeans
+        stage("term means")
         for (j, q) in quantileJob.wait().enumerated() { design.columns[quantileColumns[j]].quantiles = q }
+        stage("quantiles waited for")
         let trainPoints = result.eta.map { scorecard.score(logOdds: $0) }
         let grades = try Trainer.gradeBands(scores: trainPoints, outcomes: yTrain, cutoffs: options.gradeCutoffs)
+        stage("grades")
         let inference = ModelInference.compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
                                                x: xTrain, scorecard: scorecard, approximate: lambda > 0)
 
@@ -540,7 +544,7 @@ public struct Trainer {
             values.append(x[i, col.term!] * col.scale! + col.mean!)
         }
         guard !values.isEmpty else { return [] }
-        values.sort()
+        values = RadixSort.sorted(values)
         return [0.10, 0.25, 0.50, 0.75, 0.90].map { q in
             let pos = q * Double(values.count - 1)
             let lo = Int(pos.rounded(.down))
@@ -557,7 +561,7 @@ public struct Trainer {
         if let cutoffs {
             limits = cutoffs
         } else {
-            let sorted = scores.sorted()
+            let sorted = RadixSort.sorted(scores)
             func q(_ p: Double) -> Double {
                 guard !sorted.isEmpty else { return 0 }
                 return sorted[min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))]

@@ -276,3 +276,31 @@ import Foundation
         #expect(whole.finalizeHex() == pieces.finalizeHex())
     }
 }
+
+@Suite struct RadixSortTests {
+    /// The radix sort orders like `sorted()`: negatives, zeros of both signs, infinities, repeats,
+    /// values differing only in the last bit, and arrays whose keys share most digits.
+    @Test(arguments: [0, 1, 255, 256, 1000, 70_000])
+    func ordersLikeTheStandardSort(count: Int) {
+        var rng = SplitMix64(seed: UInt64(count) + 3)
+        var values: [Double] = (0..<count).map { i in
+            switch i % 7 {
+            case 0: return rng.normal() * 1e6
+            case 1: return -rng.uniform()
+            case 2: return Double(Int(rng.uniform() * 5))
+            case 3: return 0.5 + Double(Int(rng.uniform() * 4)) * Double.ulpOfOne
+            case 4: return rng.uniform() < 0.5 ? -0.0 : 0.0
+            case 5: return rng.uniform() < 0.5 ? -.infinity : .infinity
+            default: return rng.uniform()
+            }
+        }
+        values.shuffle(using: &rng)
+        let radix = RadixSort.sorted(values)
+        let standard = values.sorted()
+        #expect(radix.count == standard.count)
+        #expect(zip(radix, standard).allSatisfy { $0 == $1 })
+        // Probabilities in (0, 1): keys share their top digits, which the sort skips.
+        let probabilities = (0..<count).map { _ in rng.uniform() }
+        #expect(RadixSort.sorted(probabilities) == probabilities.sorted())
+    }
+}
