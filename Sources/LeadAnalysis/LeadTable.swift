@@ -176,7 +176,8 @@ public struct LeadTable: Sendable {
     /// The design matrix (intercept column last) of the leads in `subset`.
     public func matrix(rows subset: [Int]) -> Matrix {
         var x = Matrix(rows: subset.count, cols: design.termCount + 1)
-        for (r, i) in subset.enumerated() { design.encode(values(i), row: r, into: &x) }
+        let encoder = RowEncoder(design: design)
+        for (r, i) in subset.enumerated() { encoder.encode(values(i), row: r, into: &x) }
         return x
     }
 }

@@ -24,21 +24,6 @@ public struct Design: Codable, Sendable, Equatable {
 
     public var termCount: Int { termNames.count }
 
-    /// Writes the terms of one row (and the intercept's 1 in the last column) into row `row` of `x`,
-    /// a column-major matrix with `termCount + 1` columns whose other entries in that row are 0.
-    public func encode(_ values: [ResolvedValue], row: Int, into x: inout Matrix) {
-        let n = x.rows
-        x.storage.withUnsafeMutableBufferPointer { encode(values, row: row, into: $0.baseAddress!, rows: n) }
-    }
-
-    /// The same into raw column-major storage of `n` rows (workers encoding disjoint rows at once).
-    public func encode(_ values: [ResolvedValue], row: Int, into x: UnsafeMutablePointer<Double>, rows n: Int) {
-        for (c, v) in values.enumerated() {
-            columns[c].forEachTerm(v) { t, value in x[row + t * n] = value }
-        }
-        x[row + termCount * n] = 1
-    }
-
     /// The term indices of each categorical column's level groups: one-hot in every encoded row
     /// of training data (at most one is 1), which the solver exploits.
     public var indicatorGroups: [[Int]] {
@@ -50,6 +35,69 @@ public struct Design: Codable, Sendable, Equatable {
         var owner = [Int](repeating: -1, count: termCount)
         for (c, col) in columns.enumerated() { for t in col.terms { owner[t] = c } }
         return owner
+    }
+}
+
+/// Writes resolved rows into a design matrix: the encoding of `ColumnEncoding.forEachTerm`, compiled
+/// once into flat tables (term, mean, scale, level → term) so the per-row work is a switch and a
+/// store per column. Values the tables do not cover (a level unseen in training) take
+/// `forEachTerm` itself.
+public struct RowEncoder: Sendable {
+    public let design: Design
+    private let types: [ColumnType]
+    private let term: [Int]
+    private let mean: [Double]
+    private let scale: [Double]
+    private let missingTerm: [Int]
+    /// Level group g of column c has term `levelTerm[levelStart[c] + g]` (−1 for the reference).
+    private let levelStart: [Int]
+    private let levelTerm: [Int]
+
+    public init(design: Design) {
+        self.design = design
+        var term: [Int] = [], mean: [Double] = [], scale: [Double] = [], missingTerm: [Int] = []
+        var levelStart: [Int] = [], levelTerm: [Int] = []
+        for col in design.columns {
+            term.append(col.term ?? -1)
+            mean.append(col.mean ?? 0)
+            scale.append(col.scale ?? 1)
+            missingTerm.append(col.missingTerm ?? -1)
+            levelStart.append(levelTerm.count)
+            for g in col.groups ?? [] { levelTerm.append(g.term ?? -1) }
+        }
+        self.types = design.columns.map(\.type)
+        self.term = term
+        self.mean = mean
+        self.scale = scale
+        self.missingTerm = missingTerm
+        self.levelStart = levelStart
+        self.levelTerm = levelTerm
+    }
+
+    /// Writes the terms of one row (and the intercept's 1 in the last column) into row `row` of `x`,
+    /// a column-major matrix with `termCount + 1` columns whose other entries in that row are 0.
+    public func encode(_ values: [ResolvedValue], row: Int, into x: inout Matrix) {
+        let n = x.rows
+        x.storage.withUnsafeMutableBufferPointer { encode(values, row: row, into: $0.baseAddress!, rows: n) }
+    }
+
+    /// The same into raw column-major storage of `n` rows (workers encoding disjoint rows at once).
+    public func encode(_ values: [ResolvedValue], row: Int, into x: UnsafeMutablePointer<Double>, rows n: Int) {
+        for c in 0..<values.count {
+            switch (values[c], types[c]) {
+            case (.number(let v), .numeric), (.number(let v), .boolean):
+                x[row + term[c] * n] = (v - mean[c]) / scale[c]
+            case (.missing, .numeric), (.missing, .boolean):
+                x[row + term[c] * n] = 0
+                if missingTerm[c] >= 0 { x[row + missingTerm[c] * n] = 1 }
+            case (.level(let g), .categorical):
+                let t = levelTerm[levelStart[c] + g]
+                if t >= 0 { x[row + t * n] = 1 }
+            default:
+                design.columns[c].forEachTerm(values[c]) { t, value in x[row + t * n] = value }
+            }
+        }
+        x[row + design.termCount * n] = 1
     }
 }
 

@@ -213,9 +213,12 @@ public struct Trainer {
         progress?("pass 2: encoding \(pass.trainingRows) training rows into \(design.termCount) terms")
         let k = design.termCount + 1
         let resolver = try RowResolver(design: design, header: pass.header, file: display, parser: parser)
-        var xTrain = Matrix(rows: pass.trainingRows, cols: k)
+        let encoder = RowEncoder(design: design)
+        // Written row range by row range by the parallel encoder (which zeroes its rows first); the
+        // sequential path below starts again from zeroed matrices.
+        var xTrain = Matrix(rowsToBeWritten: pass.trainingRows, cols: k)
         var yTrain = [Double](repeating: 0, count: pass.trainingRows)
-        var xHold = Matrix(rows: pass.holdoutRows, cols: k)
+        var xHold = Matrix(rowsToBeWritten: pass.holdoutRows, cols: k)
         var yHold = [Double](repeating: 0, count: pass.holdoutRows)
         var nTrain = 0
         var nHold = 0
@@ -254,12 +257,12 @@ public struct Trainer {
                 let y: Double = record.withField(pass.targetIndex) { Array(FieldParser.trim($0)) == positiveBytes ? 1 : 0 }
                 if holdout {
                     guard nHold < xHold.rows else { continue }
-                    design.encode(values, row: nHold, into: &xHold)
+                    encoder.encode(values, row: nHold, into: &xHold)
                     yHold[nHold] = y
                     nHold += 1
                 } else {
                     guard nTrain < xTrain.rows else { continue }
-                    design.encode(values, row: nTrain, into: &xTrain)
+                    encoder.encode(values, row: nTrain, into: &xTrain)
                     yTrain[nTrain] = y
                     nTrain += 1
                 }
@@ -388,7 +391,8 @@ public struct Trainer {
                                   xTrain: inout Matrix, yTrain: inout [Double], xHold: inout Matrix, yHold: inout [Double]) -> Bool {
         let plan = pass.plan
         let badRows = pass.badRows
-        let design = resolver.design
+        let encoder = RowEncoder(design: resolver.design)
+        let termCount = resolver.design.termCount
         let nTrainTotal = xTrain.rows, nHoldTotal = xHold.rows
         let delimiter = options.delimiter
         let targetIndex = pass.targetIndex, timeIndex = pass.timeIndex
@@ -414,6 +418,12 @@ public struct Trainer {
                             var trainRow = chunk.trainingStart, holdRow = chunk.holdoutStart
                             let trainEnd = c + 1 < plan.count ? plan[c + 1].trainingStart : nTrainTotal
                             let holdEnd = c + 1 < plan.count ? plan[c + 1].holdoutStart : nHoldTotal
+                            // This chunk's rows of every column start at zero (the matrices are not pre-filled).
+                            for (base, start, end, n) in [(xTrainBase, trainRow, trainEnd, nTrainTotal), (xHoldBase, holdRow, holdEnd, nHoldTotal)]
+                            where end > start {
+                                guard let base else { return false }
+                                for j in 0..<termCount + 1 { (base + j * n + start).update(repeating: 0, count: end - start) }
+                            }
                             var record = CSVRecord()
                             var values: [ResolvedValue] = []
                             while true {
@@ -436,7 +446,7 @@ public struct Trainer {
                                     trainRow += 1
                                 }
                                 guard let x, let ys else { return false }
-                                design.encode(values, row: row, into: x, rows: n)
+                                encoder.encode(values, row: row, into: x, rows: n)
                                 ys[row] = y
                             }
                             return trainRow == trainEnd && holdRow == holdEnd

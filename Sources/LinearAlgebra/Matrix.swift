@@ -14,6 +14,16 @@ public struct Matrix: Sendable, Equatable {
         self.storage = Array(repeating: value, count: rows * cols)
     }
 
+    /// A `rows` × `cols` matrix whose entries the caller must write before reading any of them (the
+    /// parallel encoder zeroes and fills disjoint row ranges on several threads, so no single thread
+    /// has to touch the whole matrix first). For trivial `Double` storage only.
+    public init(rowsToBeWritten rows: Int, cols: Int) {
+        precondition(rows >= 0 && cols >= 0, "Matrix dimensions must be non-negative, got \(rows)×\(cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = [Double](unsafeUninitializedCapacity: rows * cols) { _, count in count = rows * cols }
+    }
+
     /// A matrix from column-major storage.
     public init(rows: Int, cols: Int, columnMajor storage: [Double]) {
         precondition(storage.count == rows * cols,
