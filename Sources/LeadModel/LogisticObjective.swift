@@ -97,15 +97,18 @@ public struct LogisticObjective: Sendable {
     }
 
     /// η = X β.
-    public func linearPredictor(_ beta: [Double]) -> [Double] {
-        precondition(beta.count == dimension, "linearPredictor: β has \(beta.count) values, X has \(dimension) columns")
+    public func linearPredictor(_ beta: [Double]) -> [Double] { evaluate(beta).eta }
+
+    /// η = X β and f(β) in one pass over the rows (the line search needs both).
+    public func evaluate(_ beta: [Double]) -> (eta: [Double], value: Double) {
+        precondition(beta.count == dimension, "evaluate: β has \(beta.count) values, X has \(dimension) columns")
         let n = rows
         let out = SharedDoubles(count: n)
-        _ = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
+        let losses = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
             let range = blockRange(b)
+            let eta = out.pointer + range.lowerBound
+            let m = range.count
             x.storage.withUnsafeBufferPointer { xs in
-                let eta = out.pointer + range.lowerBound
-                let m = range.count
                 for i in 0..<m { eta[i] = 0 }
                 for c in dense {
                     let bc = beta[c]
@@ -125,23 +128,33 @@ public struct LogisticObjective: Sendable {
                     }
                 }
             }
-            return 0
+            return loss(range, eta: UnsafeBufferPointer(start: eta, count: m))
         }
-        return out.array()
+        return (out.array(), losses.reduce(0, +) + penalty(beta))
+    }
+
+    /// Σ over the block of wᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ], `eta` holding the block's η.
+    private func loss(_ range: Range<Int>, eta: UnsafeBufferPointer<Double>) -> Double {
+        var loss = 0.0
+        for (i, row) in range.enumerated() {
+            loss += weights[row] * (StableMath.log1pexp(eta[i]) - y[row] * eta[i])
+        }
+        return loss
+    }
+
+    private func penalty(_ beta: [Double]) -> Double {
+        var sum = 0.0
+        for j in 0..<(dimension - 1) { sum += beta[j] * beta[j] }
+        return 0.5 * lambda * sum
     }
 
     /// f(β) given η = X β.
     public func value(_ beta: [Double], eta: [Double]) -> Double {
         let parts = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
-            var loss = 0.0
-            for i in blockRange(b) {
-                loss += weights[i] * (StableMath.log1pexp(eta[i]) - y[i] * eta[i])
-            }
-            return loss
+            let range = blockRange(b)
+            return eta.withUnsafeBufferPointer { loss(range, eta: UnsafeBufferPointer(rebasing: $0[range])) }
         }
-        var penalty = 0.0
-        for j in 0..<(dimension - 1) { penalty += beta[j] * beta[j] }
-        return parts.reduce(0, +) + 0.5 * lambda * penalty
+        return parts.reduce(0, +) + penalty(beta)
     }
 
     /// ∇f(β) given η.

@@ -53,16 +53,14 @@ public struct NewtonSolver: Sendable {
                          progress: ((Int, Double) -> Void)? = nil) -> Result {
         let k = f.dimension
         var beta = start ?? [Double](repeating: 0, count: k)
-        var eta = f.linearPredictor(beta)
-        var value = f.value(beta, eta: eta)
-        var g = f.gradient(beta, eta: eta)
+        var (eta, value) = f.evaluate(beta)
+        var (g, hessian) = f.gradientAndHessian(beta, eta: eta)
         let g0 = maxAbs(g)
         let threshold = gradientTolerance * max(1, g0)
         var iterations = 0
         var regularized = 0
         var converged = maxAbs(g) <= threshold
         var reason = converged ? "gradient is zero at the start" : ""
-        var hessian = f.hessian(eta: eta)
         let initialHessian = hessian
         var warnings: [String] = []
 
@@ -99,8 +97,7 @@ public struct NewtonSolver: Sendable {
             var newValue = value
             for _ in 0..<maxHalvings {
                 for j in 0..<k { newBeta[j] = beta[j] + t * d[j] }
-                newEta = f.linearPredictor(newBeta)
-                newValue = f.value(newBeta, eta: newEta)
+                (newEta, newValue) = f.evaluate(newBeta)
                 if newValue <= value + armijo * t * slope { accepted = true; break }
                 // Near the optimum the decrease falls below the rounding noise of f (≈ |f|·ε): judge
                 // the step by the gradient instead, as scikit-learn's Newton solver does.
