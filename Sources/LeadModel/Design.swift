@@ -52,6 +52,10 @@ public struct RowEncoder: Sendable {
     /// Level group g of column c has term `levelTerm[levelStart[c] + g]` (−1 for the reference).
     private let levelStart: [Int]
     private let levelTerm: [Int]
+    /// Where terms go in `EncodedRows` of this design: each logical column's dense position, each
+    /// design column's one-hot group (−1 when it has none).
+    private let densePosition: [Int]
+    private let group: [Int]
 
     public init(design: Design) {
         self.design = design
@@ -72,6 +76,54 @@ public struct RowEncoder: Sendable {
         self.missingTerm = missingTerm
         self.levelStart = levelStart
         self.levelTerm = levelTerm
+        densePosition = EncodedRows(design: design, rows: 0).densePosition
+        var group: [Int] = []
+        var groups = 0
+        for col in design.columns {
+            // The same order as `Design.indicatorGroups`.
+            if col.type == .categorical && !col.terms.isEmpty { group.append(groups); groups += 1 } else { group.append(-1) }
+        }
+        self.group = group
+    }
+
+    /// Raw storage of `EncodedRows` for workers writing disjoint rows at once.
+    public struct Target {
+        public let dense: UnsafeMutablePointer<Double>
+        public let levels: UnsafeMutablePointer<Int32>
+        public let rows: Int
+        public init(dense: UnsafeMutablePointer<Double>, levels: UnsafeMutablePointer<Int32>, rows: Int) {
+            self.dense = dense
+            self.levels = levels
+            self.rows = rows
+        }
+    }
+
+    /// Writes one row into encoded rows whose row `row` is zeroed (dense 0, levels −1). Returns false
+    /// for a value a level index cannot hold (a level unseen in training spread over the average
+    /// level), which training rows never have: their levels are the ones the design was built from.
+    public func encode(_ values: [ResolvedValue], row: Int, into x: Target) -> Bool {
+        let n = x.rows
+        for c in 0..<values.count {
+            switch (values[c], types[c]) {
+            case (.number(let v), .numeric), (.number(let v), .boolean):
+                x.dense[row + densePosition[term[c]] * n] = (v - mean[c]) / scale[c]
+            case (.missing, .numeric), (.missing, .boolean):
+                x.dense[row + densePosition[term[c]] * n] = 0
+                if missingTerm[c] >= 0 { x.dense[row + densePosition[missingTerm[c]] * n] = 1 }
+            case (.level(let g), .categorical):
+                if group[c] >= 0 { x.levels[group[c] * n + row] = Int32(levelTerm[levelStart[c] + g]) }
+            default:
+                var written: [(Int, Double)] = []
+                design.columns[c].forEachTerm(values[c]) { t, value in written.append((t, value)) }
+                for (t, value) in written where densePosition[t] >= 0 { x.dense[row + densePosition[t] * n] = value }
+                let grouped = written.filter { densePosition[$0.0] < 0 }
+                if grouped.isEmpty { continue }
+                guard group[c] >= 0, grouped.count == 1, grouped[0].1 == 1 else { return false }
+                x.levels[group[c] * n + row] = Int32(grouped[0].0)
+            }
+        }
+        x.dense[row + densePosition[design.termCount] * n] = 1
+        return true
     }
 
     /// Writes the terms of one row (and the intercept's 1 in the last column) into row `row` of `x`,

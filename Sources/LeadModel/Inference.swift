@@ -83,39 +83,28 @@ extension ModelInference {
     /// Builds the statistics from the fitted model, the training matrix and the covariance (inverse
     /// Hessian, intercept last), if available.
     public static func compute(design: Design, beta: [Double], intercept: Double, covariance: Matrix?, x: Matrix,
-                        scorecard: Scorecard, approximate: Bool) -> ModelInference {
+                               scorecard: Scorecard, approximate: Bool) -> ModelInference {
+        compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
+                rows: EncodedRows(matrix: x, indicatorGroups: design.indicatorGroups), scorecard: scorecard, approximate: approximate)
+    }
+
+    /// The same from encoded training rows.
+    public static func compute(design: Design, beta: [Double], intercept: Double, covariance: Matrix?, rows x: EncodedRows,
+                               scorecard: Scorecard, approximate: Bool) -> ModelInference {
         let p = design.termCount
         let n = x.rows
         let means = design.termMeans ?? [Double](repeating: 0, count: p)
         var drivers: [ColumnDriver] = []
+        let coefficients = beta + [0]
         // Original-unit transform: coefficient_orig = A · β_internal, row by row (A is sparse; the
         // intercept row depends on every numeric term).
         for col in design.columns {
             let terms = col.terms
-            // Importance: mean |Σ_{t∈col} β_t (x_it − x̄_t)|. A column's terms are consecutive, so
-            // Σ β_t x_it is one `dgemv` over that slice of X.
+            // Importance: mean |Σ_{t∈col} β_t (x_it − x̄_t)|.
             var total = 0.0
-            if let first = terms.min(), let last = terms.max(), last - first + 1 == terms.count, n > 0 {
-                let width = terms.count
-                let b = Array(beta[first...last])
-                let shift = (first...last).reduce(0.0) { $0 + beta[$1] * means[$1] }
-                var v = [Double](repeating: 0, count: n)
-                x.storage.withUnsafeBufferPointer { s in
-                    b.withUnsafeBufferPointer { bp in
-                        v.withUnsafeMutableBufferPointer { vp in
-                            multiply(UnsafeBufferPointer(rebasing: s[(first * n)...]), rows: n, cols: width, lda: n, bp, into: vp)
-                        }
-                    }
-                }
-                for i in 0..<n { total += abs(v[i] - shift) }
-            } else {
-                x.storage.withUnsafeBufferPointer { s in
-                    for i in 0..<n {
-                        var c = 0.0
-                        for t in terms { c += beta[t] * (s[i + t * n] - means[t]) }
-                        total += abs(c)
-                    }
-                }
+            if !terms.isEmpty, n > 0 {
+                let shift = terms.reduce(0.0) { $0 + beta[$1] * means[$1] }
+                for v in x.combination(coefficients, terms: terms) { total += abs(v - shift) }
             }
             let importance = n > 0 ? total / Double(n) : 0
             // Wald test on the internal coefficients (invariant to the original-units transform).

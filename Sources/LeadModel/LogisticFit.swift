@@ -21,22 +21,30 @@ public struct LogisticFit: Sendable {
                            indicatorGroups: [[Int]] = [],
                            maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
+        fit(data: EncodedRows(matrix: x, indicatorGroups: indicatorGroups), y: y, weights: weights, lambda: lambda,
+            maxIterations: maxIterations, gradientTolerance: gradientTolerance, progress: progress)
+    }
+
+    /// The same on encoded rows (what training builds).
+    public static func fit(data: EncodedRows, y: [Double], weights: [Double]? = nil, lambda: Double,
+                           maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
+                           progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
-        let objective = LogisticObjective(x: x, y: y, weights: w, lambda: lambda, indicatorGroups: indicatorGroups)
+        let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda)
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance
         // Start at the intercept-only optimum, logit of the weighted positive rate: one Newton step
         // fewer than from zero, and the same solution.
-        var start = [Double](repeating: 0, count: x.cols)
+        var start = [Double](repeating: 0, count: data.cols)
         let totalWeight = w.reduce(0, +)
         let positiveWeight = zip(w, y).reduce(0) { $0 + $1.0 * $1.1 }
         if totalWeight > 0 && positiveWeight > 0 && positiveWeight < totalWeight {
             let rate = positiveWeight / totalWeight
-            start[x.cols - 1] = StableMath.logit(rate)
+            start[data.cols - 1] = StableMath.logit(rate)
         }
         let result = solver.minimize(objective, start: start, progress: progress)
-        let p = x.cols - 1
+        let p = data.cols - 1
         var covariance: Matrix?
         if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }
         var beta = Array(result.beta.prefix(p))

@@ -10,84 +10,43 @@ import LinearAlgebra
 /// scikit-learn. With unit weights, λ = 1/C for scikit-learn's `LogisticRegression(C=…)`.
 /// The objective holds no hidden state: every method takes the point and returns what it computed.
 ///
-/// **One-hot structure.** Most of a lead design's columns are the one-hot terms of categorical
-/// columns: in each such group at most one column is 1 in a row, the rest 0. The caller names these
-/// groups (`indicatorGroups`); each is checked against X once and kept as one column index per row,
-/// so every pass reads the dense columns and those small index arrays instead of the whole matrix:
-/// η takes β of the row's level, the gradient adds the residual to its level, and XᵀWX adds the
-/// row's weight at (level, level′) pairs and its weighted dense values at (level, dense) pairs. A
-/// group that is not one-hot in X is treated as dense columns: the result is the same, only slower.
+/// **One-hot structure.** X comes as `EncodedRows`: the categorical columns' one-hot terms are one
+/// level index per row, so every pass reads the dense columns and those small index arrays instead
+/// of the whole matrix: η takes β of the row's level, the gradient adds the residual to its level,
+/// and XᵀWX adds the row's weight at (level, level′) pairs and its weighted dense values at
+/// (level, dense) pairs. A plain `Matrix` is accepted too, with the groups to look for in it.
 ///
 /// **Threads and determinism.** Rows are cut into fixed blocks of `blockRows`; blocks run on every
 /// core and their partial sums are added in block order, so the result does not depend on the
 /// number of threads.
 public struct LogisticObjective: Sendable {
-    public let x: Matrix
+    public let data: EncodedRows
     public let y: [Double]
     public let weights: [Double]
     public let lambda: Double
-    /// Columns read as dense values (every column not in a verified indicator group).
-    let dense: [Int]
-    /// Per verified indicator group, the column holding the row's 1, or −1 (all zeros): group q's
-    /// index of row i at `levels[q * rows + i]`.
-    let levels: [Int32]
-    let groupCount: Int
 
-    public var rows: Int { x.rows }
-    public var dimension: Int { x.cols }
-    /// How many indicator groups were verified one-hot (and are read through their index).
-    public var indicatorGroupCount: Int { groupCount }
+    public var rows: Int { data.rows }
+    public var dimension: Int { data.cols }
+    /// How many one-hot groups are read through their level index.
+    public var indicatorGroupCount: Int { data.groupTerms.count }
 
     /// Rows per block: the unit of parallel work and of the fixed summation order.
     public static let blockRows = 8192
 
-    public init(x: Matrix, y: [Double], weights: [Double], lambda: Double, indicatorGroups: [[Int]] = []) {
-        precondition(y.count == x.rows && weights.count == x.rows,
-                     "LogisticObjective: X has \(x.rows) rows, y \(y.count), weights \(weights.count)")
+    public init(data: EncodedRows, y: [Double], weights: [Double], lambda: Double) {
+        precondition(y.count == data.rows && weights.count == data.rows,
+                     "LogisticObjective: X has \(data.rows) rows, y \(y.count), weights \(weights.count)")
         precondition(lambda >= 0, "LogisticObjective: lambda must be ≥ 0, got \(lambda)")
-        self.x = x
+        self.data = data
         self.y = y
         self.weights = weights
         self.lambda = lambda
-        let candidates = indicatorGroups.filter { g in !g.isEmpty && g.allSatisfy { $0 >= 0 && $0 < x.cols } }
-        let matrix = x
-        let found = ParallelMap.run(candidates.count, threads: ScoringThreads.default) { g in
-            LogisticObjective.oneHotIndex(matrix, columns: candidates[g])
-        }
-        var structured = Set<Int>()
-        var levels: [Int32] = []
-        var groupCount = 0
-        for (g, index) in found.enumerated() {
-            guard let index, structured.isDisjoint(with: candidates[g]) else { continue }
-            structured.formUnion(candidates[g])
-            levels += index
-            groupCount += 1
-        }
-        self.levels = levels
-        self.groupCount = groupCount
-        self.dense = (0..<x.cols).filter { !structured.contains($0) }
     }
 
-    /// The column holding each row's 1 among `columns` (−1 when all are 0), or nil when some entry
-    /// is neither 0 nor 1 or a row has two 1s.
-    static func oneHotIndex(_ x: Matrix, columns: [Int]) -> [Int32]? {
-        let n = x.rows
-        var index = [Int32](repeating: -1, count: n)
-        let ok = x.storage.withUnsafeBufferPointer { xs in
-            index.withUnsafeMutableBufferPointer { ix in
-                for c in columns {
-                    let col = xs.baseAddress! + c * n
-                    for i in 0..<n {
-                        let v = col[i]
-                        if v == 0 { continue }
-                        if v != 1 || ix[i] >= 0 { return false }
-                        ix[i] = Int32(c)
-                    }
-                }
-                return true
-            }
-        }
-        return ok ? index : nil
+    /// X as a dense matrix; `indicatorGroups` that are one-hot in it are read through a level index
+    /// (`EncodedRows(matrix:indicatorGroups:)`), the others as dense columns: the same result.
+    public init(x: Matrix, y: [Double], weights: [Double], lambda: Double, indicatorGroups: [[Int]] = []) {
+        self.init(data: EncodedRows(matrix: x, indicatorGroups: indicatorGroups), y: y, weights: weights, lambda: lambda)
     }
 
     private var blocks: Int { (rows + LogisticObjective.blockRows - 1) / LogisticObjective.blockRows }
@@ -102,33 +61,12 @@ public struct LogisticObjective: Sendable {
     /// η = X β and f(β) in one pass over the rows (the line search needs both).
     public func evaluate(_ beta: [Double]) -> (eta: [Double], value: Double) {
         precondition(beta.count == dimension, "evaluate: β has \(beta.count) values, X has \(dimension) columns")
-        let n = rows
-        let out = SharedDoubles(count: n)
+        let out = SharedDoubles(count: rows)
         let losses = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
             let range = blockRange(b)
             let eta = out.pointer + range.lowerBound
-            let m = range.count
-            x.storage.withUnsafeBufferPointer { xs in
-                for i in 0..<m { eta[i] = 0 }
-                for c in dense {
-                    let bc = beta[c]
-                    if bc == 0 { continue }
-                    let col = xs.baseAddress! + c * n + range.lowerBound
-                    for i in 0..<m { eta[i] += bc * col[i] }
-                }
-                beta.withUnsafeBufferPointer { bp in
-                    levels.withUnsafeBufferPointer { lv in
-                        for q in 0..<groupCount {
-                            let ix = lv.baseAddress! + q * n + range.lowerBound
-                            for i in 0..<m {
-                                let t = Int(ix[i])
-                                if t >= 0 { eta[i] += bp[t] }
-                            }
-                        }
-                    }
-                }
-            }
-            return loss(range, eta: UnsafeBufferPointer(start: eta, count: m))
+            beta.withUnsafeBufferPointer { data.combination($0, mask: nil, rows: range, into: eta) }
+            return loss(range, eta: UnsafeBufferPointer(start: eta, count: range.count))
         }
         return (out.array(), losses.reduce(0, +) + penalty(beta))
     }
@@ -212,8 +150,9 @@ public struct LogisticObjective: Sendable {
         let n = rows
         let m = range.count
         let s = range.lowerBound
+        let dense = data.denseTerms
         let d = dense.count
-        let groups = groupCount
+        let groups = data.groupTerms.count
         var g = [Double](repeating: 0, count: k)
         var pairs = [Double](repeating: 0, count: hessian ? k * k : 0)
         var curvature = [Double](repeating: 0, count: m)
@@ -224,8 +163,8 @@ public struct LogisticObjective: Sendable {
         // cross[t * d + a]: Σ w x_a over the rows at level t.
         var cross = [Double](repeating: 0, count: hessian && groups > 0 ? k * d : 0)
         var rowLevels = [Int](repeating: -1, count: groups)
-        x.storage.withUnsafeBufferPointer { xs in
-        levels.withUnsafeBufferPointer { lv in
+        data.dense.storage.withUnsafeBufferPointer { xs in
+        data.levels.withUnsafeBufferPointer { lv in
         g.withUnsafeMutableBufferPointer { g in
         pairs.withUnsafeMutableBufferPointer { pairs in
         curvature.withUnsafeMutableBufferPointer { curvature in
@@ -247,7 +186,7 @@ public struct LogisticObjective: Sendable {
                 }
             }
             for (a, ca) in dense.enumerated() {
-                let xa = xs.baseAddress! + ca * n + s
+                let xa = xs.baseAddress! + a * n + s
                 var ga = 0.0
                 for i in 0..<m { ga += residual[i] * xa[i] }
                 g[ca] += ga
@@ -255,7 +194,7 @@ public struct LogisticObjective: Sendable {
                 for i in 0..<m { weightedColumn[i] = curvature[i] * xa[i] }
                 if groups > 0 { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
                 for bIndex in 0...a {
-                    let xb = xs.baseAddress! + dense[bIndex] * n + s
+                    let xb = xs.baseAddress! + bIndex * n + s
                     var sum = 0.0
                     for i in 0..<m { sum += weightedColumn[i] * xb[i] }
                     pairs[ca + dense[bIndex] * k] += sum

@@ -215,8 +215,10 @@ public struct Trainer {
         let resolver = try RowResolver(design: design, header: pass.header, file: display, parser: parser)
         let encoder = RowEncoder(design: design)
         // Written row range by row range by the parallel encoder (which zeroes its rows first); the
-        // sequential path below starts again from zeroed matrices.
-        var xTrain = Matrix(rowsToBeWritten: pass.trainingRows, cols: k)
+        // sequential path below starts again from zeroed ones. Training rows are kept as encoded
+        // rows (one-hot groups as level indices); the holdout, which may hold levels training never
+        // saw (spread over the average level), as a dense matrix.
+        var xTrain = EncodedRows(design: design, rowsToBeWritten: pass.trainingRows)
         var yTrain = [Double](repeating: 0, count: pass.trainingRows)
         var xHold = Matrix(rowsToBeWritten: pass.holdoutRows, cols: k)
         var yHold = [Double](repeating: 0, count: pass.holdoutRows)
@@ -233,7 +235,7 @@ public struct Trainer {
             nHold = pass.holdoutRows
         } else {
             // Sequential (one core, one chunk, or a row the first pass did not foresee failing).
-            xTrain = Matrix(rows: pass.trainingRows, cols: k)
+            xTrain = EncodedRows(design: design, rows: pass.trainingRows)
             xHold = Matrix(rows: pass.holdoutRows, cols: k)
             let reader = try CSVReader(path: path, delimiter: options.delimiter)
             _ = try reader.readHeader()
@@ -262,7 +264,14 @@ public struct Trainer {
                     nHold += 1
                 } else {
                     guard nTrain < xTrain.rows else { continue }
-                    encoder.encode(values, row: nTrain, into: &xTrain)
+                    let written = xTrain.dense.storage.withUnsafeMutableBufferPointer { dense in
+                        xTrain.levels.withUnsafeMutableBufferPointer { levels in
+                            encoder.encode(values, row: nTrain, into: .init(dense: dense.baseAddress!, levels: levels.baseAddress!, rows: xTrain.rows))
+                        }
+                    }
+                    guard written else {
+                        throw InputError(file: display, line: record.line, message: "internal error: a training row holds a level the first pass did not count; please report this file")
+                    }
                     yTrain[nTrain] = y
                     nTrain += 1
                 }
@@ -279,8 +288,7 @@ public struct Trainer {
         let lambda = options.penalty == .none ? 0 : options.lambda
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
-        let result = LogisticFit.fit(x: xTrain, y: yTrain, weights: weights, lambda: lambda,
-                                     indicatorGroups: design.indicatorGroups,
+        let result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }
@@ -338,17 +346,7 @@ public struct Trainer {
         }
 
         // The average training lead (term means) and numeric quantiles, for explanations.
-        // One column per job, each summed in row order: the same bytes whatever the thread count.
-        let xForMeans = xTrain
-        let rowsForMeans = nTrain
-        let termMeans = ParallelMap.run(p, threads: ScoringThreads.default) { t in
-            xForMeans.storage.withUnsafeBufferPointer { s in
-                var sum = 0.0
-                for i in 0..<rowsForMeans { sum += s[t * rowsForMeans + i] }
-                return rowsForMeans > 0 ? sum / Double(rowsForMeans) : 0
-            }
-        }
-        design.termMeans = termMeans
+        design.termMeans = Array(xTrain.columnMeans().prefix(p))
         stage("term means")
         for (j, q) in quantileJob.wait().enumerated() { design.columns[quantileColumns[j]].quantiles = q }
         stage("quantiles waited for")
@@ -356,7 +354,7 @@ public struct Trainer {
         let grades = try Trainer.gradeBands(scores: trainPoints, outcomes: yTrain, cutoffs: options.gradeCutoffs)
         stage("grades")
         let inference = ModelInference.compute(design: design, beta: beta, intercept: intercept, covariance: covariance,
-                                               x: xTrain, scorecard: scorecard, approximate: lambda > 0)
+                                               rows: xTrain, scorecard: scorecard, approximate: lambda > 0)
 
         stage("metrics, means, quantiles, grades, inference done")
         let coefficients = Coefficients(
@@ -388,42 +386,58 @@ public struct Trainer {
     /// result is the same matrix the sequential pass builds. Returns false, leaving the caller to
     /// run the sequential pass, when a chunk does not encode exactly the rows the first pass counted.
     private func encodeInParallel(path: String, display: String, pass: FirstPass, resolver: RowResolver,
-                                  xTrain: inout Matrix, yTrain: inout [Double], xHold: inout Matrix, yHold: inout [Double]) -> Bool {
+                                  xTrain: inout EncodedRows, yTrain: inout [Double], xHold: inout Matrix, yHold: inout [Double]) -> Bool {
         let plan = pass.plan
         let badRows = pass.badRows
         let encoder = RowEncoder(design: resolver.design)
         let termCount = resolver.design.termCount
+        let denseCount = xTrain.denseTerms.count, groupCount = xTrain.groupTerms.count
         let nTrainTotal = xTrain.rows, nHoldTotal = xHold.rows
         let delimiter = options.delimiter
         let targetIndex = pass.targetIndex, timeIndex = pass.timeIndex
         let positiveBytes = Array(options.positive.utf8)
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
         var ok = true
-        xTrain.storage.withUnsafeMutableBufferPointer { xt in
+        // Raw addresses (Sendable) of the storage every worker writes its own rows of.
+        func address<T>(_ buffer: UnsafeMutableBufferPointer<T>) -> UInt { UInt(bitPattern: buffer.baseAddress) }
+        xTrain.dense.storage.withUnsafeMutableBufferPointer { dt in
+            xTrain.levels.withUnsafeMutableBufferPointer { lt in
             xHold.storage.withUnsafeMutableBufferPointer { xh in
                 yTrain.withUnsafeMutableBufferPointer { yt in
                     yHold.withUnsafeMutableBufferPointer { yh in
-                        let addresses = (UInt(bitPattern: xt.baseAddress), UInt(bitPattern: xh.baseAddress),
-                                         UInt(bitPattern: yt.baseAddress), UInt(bitPattern: yh.baseAddress))
+                        let addresses = (address(dt), address(lt), address(xh), address(yt), address(yh))
                         let results = ParallelMap.run(plan.count, threads: ScoringThreads.default) { c -> Bool in
                             let chunk = plan[c]
                             guard let bytes = try? ByteSource.readRange(path: path, offset: chunk.offset, length: chunk.length) else { return false }
                             let reader = bytes.withUnsafeBytes {
                                 CSVReader(bytes: $0, path: display, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: chunk.firstRecord)
                             }
-                            let xTrainBase = UnsafeMutablePointer<Double>(bitPattern: addresses.0)
-                            let xHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.1)
-                            let yTrainBase = UnsafeMutablePointer<Double>(bitPattern: addresses.2)
-                            let yHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.3)
+                            let denseBase = UnsafeMutablePointer<Double>(bitPattern: addresses.0)
+                            let levelBase = UnsafeMutablePointer<Int32>(bitPattern: addresses.1)
+                            let xHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.2)
+                            let yTrainBase = UnsafeMutablePointer<Double>(bitPattern: addresses.3)
+                            let yHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.4)
                             var trainRow = chunk.trainingStart, holdRow = chunk.holdoutStart
                             let trainEnd = c + 1 < plan.count ? plan[c + 1].trainingStart : nTrainTotal
                             let holdEnd = c + 1 < plan.count ? plan[c + 1].holdoutStart : nHoldTotal
-                            // This chunk's rows of every column start at zero (the matrices are not pre-filled).
-                            for (base, start, end, n) in [(xTrainBase, trainRow, trainEnd, nTrainTotal), (xHoldBase, holdRow, holdEnd, nHoldTotal)]
-                            where end > start {
-                                guard let base else { return false }
-                                for j in 0..<termCount + 1 { (base + j * n + start).update(repeating: 0, count: end - start) }
+                            // This chunk's rows start at zero (dense 0, level −1): nothing was pre-filled.
+                            if trainEnd > trainRow {
+                                guard let denseBase else { return false }
+                                for a in 0..<denseCount { (denseBase + a * nTrainTotal + trainRow).update(repeating: 0, count: trainEnd - trainRow) }
+                                if groupCount > 0 {
+                                    guard let levelBase else { return false }
+                                    for q in 0..<groupCount { (levelBase + q * nTrainTotal + trainRow).update(repeating: -1, count: trainEnd - trainRow) }
+                                }
                             }
+                            if holdEnd > holdRow {
+                                guard let xHoldBase else { return false }
+                                for j in 0..<termCount + 1 { (xHoldBase + j * nHoldTotal + holdRow).update(repeating: 0, count: holdEnd - holdRow) }
+                            }
+                            // A design without categorical terms has no level storage (and writes none).
+                            let noLevels = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+                            defer { noLevels.deallocate() }
+                            guard let denseBase else { return false }
+                            let trainTarget = RowEncoder.Target(dense: denseBase, levels: levelBase ?? noLevels, rows: nTrainTotal)
                             var record = CSVRecord()
                             var values: [ResolvedValue] = []
                             while true {
@@ -435,25 +449,24 @@ public struct Trainer {
                                 if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
                                 let holdout = Trainer.isHoldout(index: record.index, time: time, seed: seed, fraction: fraction, after: after)
                                 let y: Double = record.withField(targetIndex) { FieldParser.trim($0).elementsEqual(positiveBytes) ? 1 : 0 }
-                                let (x, ys, row, n): (UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int, Int)
                                 if holdout {
-                                    guard holdRow < holdEnd else { return false }
-                                    (x, ys, row, n) = (xHoldBase, yHoldBase, holdRow, nHoldTotal)
+                                    guard holdRow < holdEnd, let xHoldBase, let yHoldBase else { return false }
+                                    encoder.encode(values, row: holdRow, into: xHoldBase, rows: nHoldTotal)
+                                    yHoldBase[holdRow] = y
                                     holdRow += 1
                                 } else {
-                                    guard trainRow < trainEnd else { return false }
-                                    (x, ys, row, n) = (xTrainBase, yTrainBase, trainRow, nTrainTotal)
+                                    guard trainRow < trainEnd, let yTrainBase else { return false }
+                                    guard encoder.encode(values, row: trainRow, into: trainTarget) else { return false }
+                                    yTrainBase[trainRow] = y
                                     trainRow += 1
                                 }
-                                guard let x, let ys else { return false }
-                                encoder.encode(values, row: row, into: x, rows: n)
-                                ys[row] = y
                             }
                             return trainRow == trainEnd && holdRow == holdEnd
                         }
                         ok = results.allSatisfy { $0 }
                     }
                 }
+            }
             }
         }
         return ok
@@ -501,17 +514,19 @@ public struct Trainer {
 
     /// Levels (and missing indicators) whose leads all had the same outcome: their coefficient has no
     /// finite maximum-likelihood value, which is worth saying in words.
-    private func separationNotices(design: Design, x: Matrix, y: [Double], target: TargetSpec) -> [String] {
+    private func separationNotices(design: Design, x: EncodedRows, y: [Double], target: TargetSpec) -> [String] {
         var out: [String] = []
-        let n = x.rows
+        let levels = x.levelTallies(y)
         for col in design.columns {
             var indicatorTerms: [Int] = []
             if col.type == .categorical { indicatorTerms = col.terms } else if let m = col.missingTerm { indicatorTerms = [m] }
             for t in indicatorTerms {
                 var count = 0.0
                 var positives = 0.0
-                x.storage.withUnsafeBufferPointer { s in
-                    for i in 0..<n where s[i + t * n] == 1 { count += 1; positives += y[i] }
+                if let tally = levels[t] {
+                    (count, positives) = tally
+                } else {
+                    for (i, v) in x.column(t).enumerated() where v == 1 { count += 1; positives += y[i] }
                 }
                 if count > 0 && (positives == 0 || positives == count) {
                     let outcome = positives == 0 ? "not '\(target.positive)'" : "'\(target.positive)'"
@@ -522,8 +537,6 @@ public struct Trainer {
         return out
     }
 
-    /// Terms that are linear combinations of others (a rank-deficient design): named, with an identical
-    /// twin when there is one, since the usual cause is two columns recording the same gap.
     private func collinearityNotices(design: Design, gram start: Matrix) -> [String] {
         let k = start.cols
         guard k > 1 else { return [] }
@@ -545,13 +558,14 @@ public struct Trainer {
     }
 
     /// 10th, 25th, 50th, 75th and 90th percentiles of a numeric column's observed training values.
-    static func quantiles(of col: ColumnEncoding, x: Matrix) -> [Double] {
-        let n = x.rows
+    static func quantiles(of col: ColumnEncoding, x: EncodedRows) -> [Double] {
+        let term = x.column(col.term!)
+        let missing = col.missingTerm.map { x.column($0) }
         var values: [Double] = []
-        values.reserveCapacity(n)
-        for i in 0..<n {
-            if let m = col.missingTerm, x[i, m] == 1 { continue }
-            values.append(x[i, col.term!] * col.scale! + col.mean!)
+        values.reserveCapacity(x.rows)
+        for i in 0..<x.rows {
+            if let missing, missing[i] == 1 { continue }
+            values.append(term[i] * col.scale! + col.mean!)
         }
         guard !values.isEmpty else { return [] }
         values = RadixSort.sorted(values)
