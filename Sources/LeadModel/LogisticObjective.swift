@@ -187,17 +187,13 @@ public struct LogisticObjective: Sendable {
             }
             for (a, ca) in dense.enumerated() {
                 let xa = xs.baseAddress! + a * n + s
-                var ga = 0.0
-                for i in 0..<m { ga += residual[i] * xa[i] }
-                g[ca] += ga
+                g[ca] += dot(residual.baseAddress!, xa, m)
                 guard hessian else { continue }
                 for i in 0..<m { weightedColumn[i] = curvature[i] * xa[i] }
                 if groups > 0 { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
                 for bIndex in 0...a {
                     let xb = xs.baseAddress! + bIndex * n + s
-                    var sum = 0.0
-                    for i in 0..<m { sum += weightedColumn[i] * xb[i] }
-                    pairs[ca + dense[bIndex] * k] += sum
+                    pairs[ca + dense[bIndex] * k] += dot(weightedColumn.baseAddress!, xb, m)
                 }
             }
             guard groups > 0 else { return }
@@ -229,6 +225,24 @@ public struct LogisticObjective: Sendable {
         }}}}}}}}}}
         return Partial(gradient: g, pairs: pairs)
     }
+}
+
+/// Σ aᵢ bᵢ over n values with sixteen running sums (a single sum waits on each addition; these
+/// overlap), added in a fixed order: the same result on every run.
+@inline(__always)
+func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
+    var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
+    var i = 0
+    while i + 16 <= n {
+        s0 += SIMD4(a[i], a[i + 1], a[i + 2], a[i + 3]) * SIMD4(b[i], b[i + 1], b[i + 2], b[i + 3])
+        s1 += SIMD4(a[i + 4], a[i + 5], a[i + 6], a[i + 7]) * SIMD4(b[i + 4], b[i + 5], b[i + 6], b[i + 7])
+        s2 += SIMD4(a[i + 8], a[i + 9], a[i + 10], a[i + 11]) * SIMD4(b[i + 8], b[i + 9], b[i + 10], b[i + 11])
+        s3 += SIMD4(a[i + 12], a[i + 13], a[i + 14], a[i + 15]) * SIMD4(b[i + 12], b[i + 13], b[i + 14], b[i + 15])
+        i += 16
+    }
+    var tail = 0.0
+    while i < n { tail += a[i] * b[i]; i += 1 }
+    return ((s0 + s1) + (s2 + s3)).sum() + tail
 }
 
 /// A buffer that parallel blocks fill at disjoint offsets.
