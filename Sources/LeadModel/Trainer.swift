@@ -715,6 +715,16 @@ struct FirstPassScanner: Sendable {
         }
         var record = CSVRecord()
         let fail = options.onError == .fail
+        // Locals, not properties: a property read inside the per-field closure copies the struct
+        // (and retains its arrays) once per field.
+        let parser = self.parser
+        let features = self.features
+        let targetIndex = self.targetIndex, timeIndex = self.timeIndex
+        let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
+        let fieldCount = header.count
+        // Without --negative or --type every check of `rowProblem` has a quick form: run that first
+        // and build the error only for a row that fails it.
+        let quickCheck = allowed == nil && overrides.allSatisfy { $0 == nil }
         profiles.withUnsafeMutableBufferPointer { profile in
             while true {
                 let more: Bool
@@ -727,15 +737,20 @@ struct FirstPassScanner: Sendable {
                 }
                 guard more else { return }
                 part.records += 1
-                if let problem = rowProblem(record) {
+                let fine = quickCheck && record.fieldCount == fieldCount && record.withFields { fields in
+                    if parser.isMissing(FieldParser.trim(fields[targetIndex])) { return false }
+                    if let ti = timeIndex, FieldParser.date(FieldParser.trim(fields[ti])) == nil { return false }
+                    for f in features where !FieldParser.isValidUTF8(fields[f]) { return false }
+                    return true
+                }
+                if !fine, let problem = rowProblem(record) {
                     part.rejected.append((record.index, problem))
                     if fail { part.stopped = true; return }
                     continue
                 }
                 var time: Double?
                 if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
-                let holdout = Trainer.isHoldout(index: record.index, time: time, seed: options.seed,
-                                                fraction: options.holdoutFraction, after: options.holdoutAfter)
+                let holdout = Trainer.isHoldout(index: record.index, time: time, seed: seed, fraction: fraction, after: after)
                 if holdout { part.holdoutRows += 1 } else {
                     part.trainingRows += 1
                     if let time {
@@ -754,8 +769,10 @@ struct FirstPassScanner: Sendable {
                     targetTally.append((1, record.line))
                 }
                 let line = record.line
-                for k in 0..<features.count {
-                    record.withField(features[k]) { profile[k].observe(FieldParser.trim($0), parser: parser, line: line, training: !holdout) }
+                record.withFields { fields in
+                    for k in 0..<features.count {
+                        profile[k].observe(FieldParser.trim(fields[features[k]]), parser: parser, line: line, training: !holdout)
+                    }
                 }
             }
         }
@@ -790,7 +807,8 @@ struct FirstPassScanner: Sendable {
                                   value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
             }
         }
-        for f in features where !record.withField(f, { FieldParser.isValidUTF8($0) }) {
+        let invalid = record.withFields { fields in features.first { !FieldParser.isValidUTF8(fields[$0]) } }
+        if let f = invalid {
             return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
                               value: record.displayString(f).trimmedWhitespace, message: ValueProblem.invalidUTF8.message)
         }
