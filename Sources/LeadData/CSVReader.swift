@@ -47,7 +47,15 @@ public final class CSVReader {
         self.recordsRead = firstIndex
     }
 
-    deinit { buffer.deallocate() }
+    /// Field boundaries of the record being read by the fast path, copied into the record in one
+    /// append each at its end (an append per field checks the array's uniqueness every time).
+    private var boundaries = UnsafeMutablePointer<Int>.allocate(capacity: 2 * 64)
+    private var boundaryCapacity = 64
+
+    deinit {
+        buffer.deallocate()
+        boundaries.deallocate()
+    }
 
     public var sizeInBytes: Int? { source?.sizeInBytes }
 
@@ -227,23 +235,29 @@ public final class CSVReader {
         record.reset(line: line, index: recordsRead)
         var i = position
         var fieldStart = position
-        while i < end {
+        var fields = 0
+        let search = ByteSearch(delimiter, lf, cr, quote)
+        while true {
+            i = search.first(in: UnsafePointer(base), from: i, end: end)
+            if i == end { break }
             let c = base[i]
             if c == delimiter {
-                record.starts.append(fieldStart - position)
-                record.ends.append(i - position)
+                addBoundary(fields, start: fieldStart - position, end: i - position)
+                fields += 1
                 fieldStart = i + 1
             } else if c == lf || c == cr {
                 break
-            } else if c == quote {
-                record.starts.removeAll(keepingCapacity: true)
-                record.ends.removeAll(keepingCapacity: true)
+            } else {
                 return .quoted
             }
             i += 1
         }
-        record.starts.append(fieldStart - position)
-        record.ends.append(i - position)
+        addBoundary(fields, start: fieldStart - position, end: i - position)
+        fields += 1
+        // Starts in the first half of the scratch, ends in the second.
+        record.starts.removeAll(keepingCapacity: true)
+        record.starts.append(contentsOf: UnsafeBufferPointer(start: boundaries, count: fields))
+        record.ends.append(contentsOf: UnsafeBufferPointer(start: boundaries + boundaryCapacity, count: fields))
         record.externalAddress = UInt(bitPattern: base + position)
         // Consume the line end.
         if i < end {
@@ -255,6 +269,20 @@ public final class CSVReader {
         position = i
         recordsRead += 1
         return .record
+    }
+
+    @inline(__always)
+    private func addBoundary(_ k: Int, start: Int, end: Int) {
+        if k == boundaryCapacity {
+            let bigger = UnsafeMutablePointer<Int>.allocate(capacity: 4 * boundaryCapacity)
+            bigger.update(from: boundaries, count: k)
+            (bigger + 2 * boundaryCapacity).update(from: boundaries + boundaryCapacity, count: k)
+            boundaries.deallocate()
+            boundaries = bigger
+            boundaryCapacity *= 2
+        }
+        boundaries[k] = start
+        boundaries[boundaryCapacity + k] = end
     }
 
     /// Reads the header record and returns the column names, trimmed.

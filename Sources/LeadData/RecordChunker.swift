@@ -75,6 +75,7 @@ public final class RecordChunker {
     private func scan() {
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
+        let lineOrQuote = ByteSearch(quote, lf, cr, cr)
         specialBytes.withUnsafeBufferPointer { special in
         carry.withUnsafeBufferPointer { b in
             var i = scanned
@@ -106,8 +107,11 @@ public final class RecordChunker {
                     content = true
                 }
                 if st == .unquoted {
-                    while i < b.count && !special[Int(b[i])] { i += 1 }
+                    // Inside unquoted fields only a quote or a line end can change the structure: a
+                    // delimiter matters when a quote follows it, and that is checked where the quote is.
+                    i = lineOrQuote.first(in: b.baseAddress!, from: i, end: b.count)
                     if i == b.count { break }
+                    if b[i] == quote && i > 0 && b[i - 1] == delimiter { st = .fieldStart }
                 } else if st == .quoted {
                     while i < b.count && b[i] != quote && b[i] != lf { i += 1 }
                     if i == b.count { break }

@@ -147,4 +147,25 @@ func readAll(bytes: [UInt8], delimiter: Character = ",", chunk: Int = CSVReader.
         t.set("", 7)
         #expect(t.value(for: "") == 7)
     }
+
+    /// Keys of every length around the hash's 8-byte words, the same key under different salts,
+    /// keys that differ only in their last byte, replacement of a value.
+    @Test func byteKeyTableKeepsSaltsAndLengthsApart() {
+        var t = ByteKeyTable()
+        let keys = (0..<40).map { String(repeating: "a", count: $0) } + (0..<40).map { String(repeating: "a", count: $0) + "b" }
+        for (i, k) in keys.enumerated() {
+            t.set(k, i, salt: 0)
+            t.set(k, 1000 + i, salt: 1)
+        }
+        #expect(t.count == 2 * Set(keys).count)
+        for (i, k) in keys.enumerated() {
+            #expect(t.value(for: k, salt: 0) == i)
+            #expect(t.value(for: k, salt: 1) == 1000 + i)
+            #expect(t.value(for: k, salt: 2) == nil)
+        }
+        #expect(t.value(for: String(repeating: "a", count: 41)) == nil)
+        t.set("aaaaaaaab", -5, salt: 1)
+        #expect(t.value(for: "aaaaaaaab", salt: 1) == -5)
+        #expect(t.value(for: "aaaaaaaab", salt: 0) == keys.firstIndex(of: "aaaaaaaab"))
+    }
 }

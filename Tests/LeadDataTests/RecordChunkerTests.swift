@@ -83,3 +83,26 @@ import Testing
         }
     }
 }
+
+/// The word-at-a-time search against a byte-by-byte one, on every start and length of random
+/// inputs rich in the searched bytes (and in bytes one bit away from them).
+@Suite struct ByteSearchTests {
+    @Test func findsTheSameByteAsALoop() {
+        var state: UInt64 = 0x1234_5678
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let alphabet: [UInt8] = [0x2C, 0x22, 0x0A, 0x0D, 0x2D, 0x23, 0x0B, 0x0C, 0x41, 0x00, 0xFF, 0x80, 0xAC]
+        for _ in 0..<200 {
+            let bytes = (0..<Int(next() % 40)).map { _ in alphabet[Int(next()) % alphabet.count] }
+            let search = ByteSearch(0x2C, 0x22, 0x0A, 0x0D)
+            bytes.withUnsafeBufferPointer { b in
+                let base = b.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                for from in 0...b.count {
+                    for end in from...b.count {
+                        let expected = (from..<end).first { [0x2C, 0x22, 0x0A, 0x0D].contains(b[$0]) } ?? end
+                        #expect(search.first(in: base, from: from, end: end) == expected)
+                    }
+                }
+            }
+        }
+    }
+}
