@@ -43,24 +43,22 @@ public final class ByteSource {
         return Int(st.st_size)
     }
 
-    /// Reads exactly `length` bytes at `offset` of a regular file (for workers re-reading a chunk).
-    public static func readRange(path: String, offset: Int, length: Int) throws(InputError) -> [UInt8] {
+    /// Fills `buffer` with the bytes of a regular file from `offset` on (for workers re-reading a chunk).
+    public static func readRange(path: String, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(InputError) {
         let d = open(path, O_RDONLY)
         if d < 0 { throw InputError(file: path, message: "cannot open file: \(String(cString: strerror(errno)))", isMissingInput: true) }
         defer { close(d) }
-        var bytes = [UInt8](repeating: 0, count: length)
+        let length = buffer.count
         var done = 0
-        let failure: Int32? = bytes.withUnsafeMutableBytes { raw -> Int32? in
-            while done < length {
-                let n = pread(d, raw.baseAddress! + done, length - done, off_t(offset + done))
-                if n < 0 { if errno == EINTR { continue }; return errno }
-                if n == 0 { return EIO }
-                done += n
+        while done < length {
+            let n = pread(d, buffer.baseAddress! + done, length - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(file: path, message: "read failed: \(String(cString: strerror(errno)))")
             }
-            return nil
+            if n == 0 { throw InputError(file: path, message: "read failed: \(String(cString: strerror(EIO)))") }
+            done += n
         }
-        if let failure { throw InputError(file: path, message: "read failed: \(String(cString: strerror(failure)))") }
-        return bytes
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of input.

@@ -47,13 +47,32 @@ public final class CSVReader {
         self.recordsRead = firstIndex
     }
 
+    /// Reads records in place from a chunk of a larger file (no copy: the slice keeps its buffer
+    /// alive while this reader lives). Lines and indices as for `init(bytes:…)`.
+    public init(slice: ByteSlice, path: String, delimiter: UInt8, firstLine: Int, firstIndex: Int) {
+        self.path = path
+        self.delimiter = delimiter
+        self.source = nil
+        self.inMemory = true
+        self.borrowed = slice.owner
+        self.buffer = UnsafeMutableRawBufferPointer(start: slice.owner.base + slice.start, count: slice.count)
+        self.end = slice.count
+        self.exhausted = true
+        self.atStart = false
+        self.line = firstLine
+        self.recordsRead = firstIndex
+    }
+
+    /// The buffer `buffer` points into when it was not allocated here.
+    private var borrowed: ByteBuffer?
+
     /// Field boundaries of the record being read by the fast path, copied into the record in one
     /// append each at its end (an append per field checks the array's uniqueness every time).
     private var boundaries = UnsafeMutablePointer<Int>.allocate(capacity: 2 * 64)
     private var boundaryCapacity = 64
 
     deinit {
-        buffer.deallocate()
+        if borrowed == nil { buffer.deallocate() }
         boundaries.deallocate()
     }
 

@@ -10,7 +10,8 @@ public final class RecordChunker {
     public let path: String
     public let delimiter: UInt8
     private let source: ByteSource
-    private var carry: [UInt8] = []
+    /// Bytes read and not handed out yet (the scanner's input); a chunk takes this buffer whole.
+    private var carry: ByteBuffer
     private var finished = false
     public let chunkSize: Int
     public private(set) var bytesConsumed = 0
@@ -31,7 +32,10 @@ public final class RecordChunker {
     private var nextLine = 1
 
     public struct Chunk: Sendable {
-        public var bytes: [UInt8]
+        /// The chunk's bytes, in place in the buffer they were read into.
+        public var slice: ByteSlice
+        /// A copy of the bytes (for tests and tools; the parsers read `slice` in place).
+        public var bytes: [UInt8] { slice.array }
         public var firstLine: Int
         /// Byte offset of the chunk in the file (after the header).
         public var offset: Int = 0
@@ -54,6 +58,18 @@ public final class RecordChunker {
         specialBytes = special
         self.chunkSize = max(16, chunkSize)
         source = try ByteSource(path: path)
+        carry = ByteBuffer(capacity: 2 * max(self.chunkSize, 1 << 12))
+    }
+
+    private var readSize: Int { max(chunkSize, 1 << 12) }
+
+    /// A new carry holding `carry`'s bytes from `start` on, with room for the next read.
+    private func replaceCarry(keepingFrom start: Int) {
+        let rest = carry.count - start
+        let fresh = ByteBuffer(capacity: max(2 * readSize, rest + readSize))
+        if rest > 0 { fresh.base.copyMemory(from: carry.base + start, byteCount: rest) }
+        fresh.count = rest
+        carry = fresh
     }
 
     public var sizeInBytes: Int? { source.sizeInBytes }
@@ -61,11 +77,11 @@ public final class RecordChunker {
     /// Reads more input; false at end of file.
     private func fill() throws(InputError) -> Bool {
         guard !finished else { return false }
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1 << 12), alignment: 16)
-        defer { block.deallocate() }
-        let n = try source.read(into: block)
+        // Read straight into the carry (growing it only for a record longer than a read).
+        if carry.capacity - carry.count < readSize { replaceCarry(keepingFrom: 0) }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(start: carry.base + carry.count, count: readSize))
         if n == 0 { finished = true; return false }
-        carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+        carry.count += n
         bytesConsumed += n
         return true
     }
@@ -77,7 +93,8 @@ public final class RecordChunker {
         let delimiter = self.delimiter
         let lineOrQuote = ByteSearch(quote, lf, cr, cr)
         specialBytes.withUnsafeBufferPointer { special in
-        carry.withUnsafeBufferPointer { b in
+        do {
+            let b = UnsafeBufferPointer(start: carry.base.assumingMemoryBound(to: UInt8.self), count: carry.count)
             var i = scanned
             var st = state
             var lines = linesScanned
@@ -168,11 +185,8 @@ public final class RecordChunker {
     /// Removes the first `end` bytes (ending `lines` lines and `records` records) as a chunk.
     private func cut(upTo end: Int, lines: Int, records: Int = 0) -> Chunk {
         // The chunk takes the buffer itself; only the short tail after the cut is copied.
-        var bytes: [UInt8] = []
-        swap(&bytes, &carry)
-        carry = Array(bytes[end...])
-        bytes.removeLast(bytes.count - end)
-        let chunk = Chunk(bytes: bytes, firstLine: nextLine, offset: emittedBytes, records: records)
+        let chunk = Chunk(slice: ByteSlice(carry, start: 0, count: end), firstLine: nextLine, offset: emittedBytes, records: records)
+        replaceCarry(keepingFrom: end)
         emittedBytes += end
         scanned -= end
         linesScanned -= lines
@@ -191,7 +205,7 @@ public final class RecordChunker {
         var strippedBOM = false
         while true {
             if !strippedBOM && (carry.count >= 3 || finished) {
-                if carry.starts(with: [0xEF, 0xBB, 0xBF]) { carry.removeFirst(3); emittedBytes += 3 }
+                if carry.count >= 3 && carry.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { replaceCarry(keepingFrom: 3); emittedBytes += 3 }
                 strippedBOM = true
             }
             if strippedBOM { scan() }
@@ -204,8 +218,8 @@ public final class RecordChunker {
             }
         }
         let (end, lines) = firstContentBoundary ?? (carry.count, linesScanned)
-        let headerBytes = Array(carry[0..<end])
-        carry.removeFirst(end)
+        let headerBytes = Array(carry.bytes[0..<end])
+        replaceCarry(keepingFrom: end)
         emittedBytes += end
         // Rescan what is left from a clean state (the header ended a record).
         scanned = 0
@@ -235,7 +249,7 @@ public final class RecordChunker {
         if lastBoundary > 0 {
             return cut(upTo: lastBoundary, lines: linesBeforeBoundary, records: recordsBeforeBoundary)
         }
-        if carry.isEmpty { return nil }
+        if carry.count == 0 { return nil }
         // End of file: the rest (a last record without a line end, or an unterminated quote).
         return cut(upTo: carry.count, lines: linesScanned, records: recordsScanned)
     }

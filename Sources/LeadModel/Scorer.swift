@@ -284,9 +284,8 @@ public struct Scorer {
                     let batchChunks = chunks
                     next = BatchJob<ChunkResult>.launch(count: batchChunks.count, threads: threads) { k -> ChunkResult in
                         var r = ChunkResult(columns: columnCount)
-                        let chunkReader = batchChunks[k].bytes.withUnsafeBytes { raw in
-                            CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: batchChunks[k].firstLine, firstIndex: 0)
-                        }
+                        let chunkReader = CSVReader(slice: batchChunks[k].slice, path: path, delimiter: delimiter,
+                                                    firstLine: batchChunks[k].firstLine, firstIndex: 0)
                         var rowNumber = 0
                         context.process(chunkReader, into: &r, rowNumber: &rowNumber)
                         return r

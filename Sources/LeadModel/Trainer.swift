@@ -143,7 +143,7 @@ public struct Trainer {
             let parts = ParallelMap.run(batch.count, threads: threads) { k in scanner.scan(batch[k].0, firstRecord: batch[k].1) }
             for (k, part) in parts.enumerated() {
                 let chunk = batch[k].0
-                pass.plan.append(ChunkPlan(offset: chunk.offset, length: chunk.bytes.count, firstLine: chunk.firstLine,
+                pass.plan.append(ChunkPlan(offset: chunk.offset, length: chunk.slice.count, firstLine: chunk.firstLine,
                                            firstRecord: batch[k].1, trainingStart: pass.trainingRows, holdoutStart: pass.holdoutRows))
                 pass.records += part.records
                 pass.trainingRows += part.trainingRows
@@ -408,10 +408,9 @@ public struct Trainer {
                         let addresses = (address(dt), address(lt), address(xh), address(yt), address(yh))
                         let results = ParallelMap.run(plan.count, threads: ScoringThreads.default) { c -> Bool in
                             let chunk = plan[c]
-                            guard let bytes = try? ByteSource.readRange(path: path, offset: chunk.offset, length: chunk.length) else { return false }
-                            let reader = bytes.withUnsafeBytes {
-                                CSVReader(bytes: $0, path: display, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: chunk.firstRecord)
-                            }
+                            guard let bytes = try? ByteBuffer.read(path: path, offset: chunk.offset, length: chunk.length) else { return false }
+                            let reader = CSVReader(slice: ByteSlice(bytes), path: display, delimiter: delimiter,
+                                                   firstLine: chunk.firstLine, firstIndex: chunk.firstRecord)
                             let denseBase = UnsafeMutablePointer<Double>(bitPattern: addresses.0)
                             let levelBase = UnsafeMutablePointer<Int32>(bitPattern: addresses.1)
                             let xHoldBase = UnsafeMutablePointer<Double>(bitPattern: addresses.2)
@@ -710,9 +709,7 @@ struct FirstPassScanner: Sendable {
         // Target values by their bytes (a handful of distinct ones): a String only for a new value.
         var targetBytes: [[UInt8]] = []
         var targetTally: [(count: Int, line: Int)] = []
-        let reader = chunk.bytes.withUnsafeBytes {
-            CSVReader(bytes: $0, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: firstRecord)
-        }
+        let reader = CSVReader(slice: chunk.slice, path: display, delimiter: options.delimiter, firstLine: chunk.firstLine, firstIndex: firstRecord)
         var record = CSVRecord()
         let fail = options.onError == .fail
         // Locals, not properties: a property read inside the per-field closure copies the struct

@@ -36,7 +36,7 @@ import Testing
             let c = try RecordChunker(path: path, delimiter: delimiter, chunkSize: chunkSize)
             o.header = try c.readHeader()
             outer: while let chunk = try c.nextChunk() {
-                let r = chunk.bytes.withUnsafeBytes { CSVReader(bytes: $0, path: path, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: 0) }
+                let r = CSVReader(slice: chunk.slice, path: path, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: 0)
                 var rec = CSVRecord()
                 var read = 0
                 do {
@@ -45,7 +45,7 @@ import Testing
                 // The chunker's count of complete records is what the reader found (the last chunk
                 // may add one record without a line end).
                 if read != chunk.records && read != chunk.records + 1 { o.error = "record count \(chunk.records) vs \(read)"; break }
-                if read == chunk.records + 1 && chunk.bytes.last == UInt8(ascii: "\n") { o.error = "uncounted record"; break }
+                if read == chunk.records + 1 && chunk.slice.last == UInt8(ascii: "\n") { o.error = "uncounted record"; break }
             }
         } catch { o.error = "\(error)" }
         return o

@@ -34,9 +34,7 @@ func readChunked(path: String, delimiter: UInt8) -> Outcome {
         let chunker = try RecordChunker(path: path, delimiter: delimiter, chunkSize: 16)
         outcome.header = try chunker.readHeader()
         while let chunk = try chunker.nextChunk() {
-            let reader = chunk.bytes.withUnsafeBytes { raw in
-                CSVReader(bytes: raw, path: path, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: 0)
-            }
+            let reader = CSVReader(slice: chunk.slice, path: path, delimiter: delimiter, firstLine: chunk.firstLine, firstIndex: 0)
             let part = readRecords(reader, into: &outcome)
             if !part { break }
         }
