@@ -77,7 +77,8 @@ public struct CSVRecord: Sendable {
         try ends.withUnsafeBufferPointer { e in
             if externalAddress != 0 {
                 return try starts.withUnsafeBufferPointer { s in
-                    try body(Fields(base: UnsafePointer(bitPattern: externalAddress)!, starts: s.baseAddress!, ends: e.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+                    try body(Fields(base: UnsafePointer(bitPattern: externalAddress)!, starts: s.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                    ends: e.baseAddress ?? UnsafePointer(bitPattern: 8)!))
                 }
             }
             return try bytes.withUnsafeBufferPointer { b in

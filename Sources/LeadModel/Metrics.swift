@@ -49,8 +49,8 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
         neg.reserveCapacity(p.count)
         for i in p.indices { if y[i] > 0.5 { pos.append(p[i]) } else { neg.append(p[i]) } }
         guard !pos.isEmpty, !neg.isEmpty else { return nil }
-        pos = RadixSort.sorted(pos)
-        neg = RadixSort.sorted(neg)
+        RadixSort.sort(&pos)
+        RadixSort.sort(&neg)
         var below = 0       // negatives strictly below the current positive
         var equal = 0       // negatives equal to it
         var wins = 0.0

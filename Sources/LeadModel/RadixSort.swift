@@ -8,8 +8,15 @@
 /// one `sort()` gives.
 public enum RadixSort {
     public static func sorted(_ values: [Double]) -> [Double] {
+        var copy = values
+        sort(&copy)
+        return copy
+    }
+
+    /// Sorts `values` in place (two work arrays of the same length, no third).
+    public static func sort(_ values: inout [Double]) {
         let n = values.count
-        if n < 256 { return values.sorted() }
+        if n < 256 { values.sort(); return }
         var keys = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
             for i in 0..<n {
                 let bits = values[i].bitPattern
@@ -54,8 +61,11 @@ public enum RadixSort {
             }
             shift += digitBits
         }
-        return keys.map { key in
-            Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+        values.withUnsafeMutableBufferPointer { out in
+            for i in 0..<n {
+                let key = keys[i]
+                out[i] = Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+            }
         }
     }
 }

@@ -558,16 +558,20 @@ public struct Trainer {
 
     /// 10th, 25th, 50th, 75th and 90th percentiles of a numeric column's observed training values.
     static func quantiles(of col: ColumnEncoding, x: EncodedRows) -> [Double] {
-        let term = x.column(col.term!)
-        let missing = col.missingTerm.map { x.column($0) }
+        // A numeric column's terms are dense columns of X: read them in place.
+        let n = x.rows
+        let t = x.densePosition[col.term!]
+        let m = col.missingTerm.map { x.densePosition[$0] }
         var values: [Double] = []
-        values.reserveCapacity(x.rows)
-        for i in 0..<x.rows {
-            if let missing, missing[i] == 1 { continue }
-            values.append(term[i] * col.scale! + col.mean!)
+        values.reserveCapacity(n)
+        x.dense.storage.withUnsafeBufferPointer { s in
+            for i in 0..<n {
+                if let m, s[m * n + i] == 1 { continue }
+                values.append(s[t * n + i] * col.scale! + col.mean!)
+            }
         }
         guard !values.isEmpty else { return [] }
-        values = RadixSort.sorted(values)
+        RadixSort.sort(&values)
         return [0.10, 0.25, 0.50, 0.75, 0.90].map { q in
             let pos = q * Double(values.count - 1)
             let lo = Int(pos.rounded(.down))
