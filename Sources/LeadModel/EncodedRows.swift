@@ -33,7 +33,8 @@ public struct EncodedRows: Sendable {
         self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, zeroed: false)
     }
 
-    init(rows: Int, cols: Int, groups: [[Int]], zeroed: Bool) {
+    /// `zeroed`: nil leaves the storage empty (the caller sets it), false allocates it unwritten.
+    init(rows: Int, cols: Int, groups: [[Int]], zeroed: Bool?) {
         self.rows = rows
         self.cols = cols
         groupTerms = groups
@@ -42,10 +43,14 @@ public struct EncodedRows: Sendable {
         var position = [Int](repeating: -1, count: cols)
         for (a, t) in denseTerms.enumerated() { position[t] = a }
         densePosition = position
-        if zeroed {
+        switch zeroed {
+        case nil:
+            dense = Matrix(rows: 0, cols: 0)
+            levels = []
+        case true:
             dense = Matrix(rows: rows, cols: denseTerms.count)
             levels = [Int32](repeating: -1, count: groups.count * rows)
-        } else {
+        case false:
             dense = Matrix(rowsToBeWritten: rows, cols: denseTerms.count)
             levels = [Int32](unsafeUninitializedCapacity: groups.count * rows) { _, count in count = groups.count * rows }
         }
@@ -67,11 +72,12 @@ public struct EncodedRows: Sendable {
             groups.append(candidates[g])
             indices.append(index)
         }
-        self.init(rows: x.rows, cols: x.cols, groups: groups, zeroed: false)
+        self.init(rows: x.rows, cols: x.cols, groups: groups, zeroed: nil)
         levels = Array(indices.joined())
         if groups.isEmpty {
             dense = x
         } else {
+            dense = Matrix(rowsToBeWritten: x.rows, cols: denseTerms.count)
             let n = x.rows
             let positions = denseTerms
             dense.storage.withUnsafeMutableBufferPointer { d in
