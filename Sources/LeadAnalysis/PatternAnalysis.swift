@@ -1,4 +1,5 @@
 import LeadModel
+import LinearAlgebra
 
 /// Everything `leadscore patterns` finds, in the shape its JSON output has.
 public struct PatternReport: Codable, Sendable {
@@ -57,6 +58,7 @@ public enum PatternAnalysis {
     /// Runs the whole analysis: the acceptance model (given or fitted), segments, model gaps, reason
     /// models, recycling and the funnel table.
     public static func run(_ options: PatternOptions, progress: (@Sendable (String) -> Void)? = nil) throws -> (PatternReport, Recycling) {
+        preferOwnThreadsOverBLAS()
         var notes: [String] = []
         let model: LeadScoreModel
         var modelName: String

@@ -34,6 +34,7 @@ public struct Trainer {
     public static let keptErrors = 1000
 
     public func train() throws -> TrainingOutcome {
+        preferOwnThreadsOverBLAS()
         var path = options.dataPath
         var spooled: String?
         if path == "-" {

@@ -1,4 +1,7 @@
 import CLAPACKE
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // MARK: - Level 2
 
@@ -107,4 +110,11 @@ public func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
 /// across machines with different core counts).
 public func setBLASThreads(_ n: Int) {
     openblas_set_num_threads(Int32(max(1, n)))
+}
+
+/// One OpenBLAS thread unless `OPENBLAS_NUM_THREADS` asks for more. LeadScore's passes over the
+/// data run on its own threads; OpenBLAS is left the small factorizations (k × k, k ≈ 60), where
+/// its idle workers would only spin against those threads.
+public func preferOwnThreadsOverBLAS() {
+    if getenv("OPENBLAS_NUM_THREADS") == nil { setBLASThreads(1) }
 }
