@@ -6,8 +6,7 @@ import LinearAlgebra
 ///     ∇f   = Xᵀ (w ∘ (σ(η) − y)) + λ β'
 ///     ∇²f  = Xᵀ diag(w σ(η)(1 − σ(η))) X + λ I'
 ///
-/// X is column-major, n × k, with the intercept column (all ones) last and unpenalized, as in
-/// scikit-learn. With unit weights, λ = 1/C for scikit-learn's `LogisticRegression(C=…)`.
+/// X is n × k, with the intercept column (all ones) last and unpenalized, as in scikit-learn. With unit weights, λ = 1/C for scikit-learn's `LogisticRegression(C=…)`.
 /// The objective holds no hidden state: every method takes the point and returns what it computed.
 ///
 /// **One-hot structure.** X comes as `EncodedRows`: the categorical columns' one-hot terms are one
@@ -32,6 +31,8 @@ public struct LogisticObjective: Sendable {
 
     /// Rows per block: the unit of parallel work and of the fixed summation order.
     public static let blockRows = 8192
+    /// Blocks run together before their sums are added.
+    static let batchBlocks = 32
 
     public init(data: EncodedRows, y: [Double], weights: [Double], lambda: Double) {
         precondition(y.count == data.rows && weights.count == data.rows,
@@ -121,14 +122,22 @@ public struct LogisticObjective: Sendable {
 
     private func accumulate(_ beta: [Double]?, eta: [Double], hessian: Bool) -> (gradient: [Double], hessian: Matrix?) {
         let k = dimension
-        let parts = ParallelMap.run(blocks, threads: ScoringThreads.default) { b in
-            block(blockRange(b), eta: eta, hessian: hessian)
-        }
         var g = [Double](repeating: 0, count: k)
         var m = [Double](repeating: 0, count: hessian ? k * k : 0)
-        for part in parts {
-            for j in 0..<k { g[j] += part.gradient[j] }
-            if hessian { for j in 0..<(k * k) { m[j] += part.pairs[j] } }
+        // Blocks in batches, so at most `batchBlocks` k × k partial sums are held at once (years of
+        // leads with hundreds of terms would otherwise hold one per block), added in block order.
+        var first = 0
+        while first < blocks {
+            let count = min(LogisticObjective.batchBlocks, blocks - first)
+            let start = first
+            let parts = ParallelMap.run(count, threads: ScoringThreads.default) { b in
+                block(blockRange(start + b), eta: eta, hessian: hessian)
+            }
+            for part in parts {
+                for j in 0..<k { g[j] += part.gradient[j] }
+                if hessian { for j in 0..<(k * k) { m[j] += part.pairs[j] } }
+            }
+            first += count
         }
         if let beta { for j in 0..<(k - 1) { g[j] += lambda * beta[j] } }
         guard hessian else { return (g, nil) }
