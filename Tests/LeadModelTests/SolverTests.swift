@@ -196,6 +196,23 @@ import Foundation
         #expect(abs(plain.intercept - grouped.intercept) <= 1e-10)
     }
 
+    /// More blocks than one batch: the batched sums equal the definition.
+    @Test func sumsOverSeveralBatchesOfBlocks() {
+        let n = (LogisticObjective.batchBlocks + 3) * LogisticObjective.blockRows + 17
+        let x = NewtonSolverTests.design(n)
+        let beta = [0.4, -0.9, 0.2]
+        let y = NewtonSolverTests.outcomes(x, beta: beta, seed: 6)
+        let w = [Double](repeating: 1, count: n)
+        let f = LogisticObjective(x: x, y: y, weights: w, lambda: 0.3, indicatorGroups: [[1]])
+        #expect(f.indicatorGroupCount == 1)
+        let (g, h) = f.gradientAndHessian(beta, eta: f.linearPredictor(beta))
+        let expected = Self.reference(x, y, w, beta, lambda: 0.3)
+        for a in 0..<3 {
+            #expect(abs(g[a] - expected.gradient[a]) <= 1e-8 * max(1, abs(expected.gradient[a])))
+            for b in 0..<3 { #expect(abs(h[a, b] - expected.hessian[a, b]) <= 1e-9 * max(1, abs(expected.hessian[a, b]))) }
+        }
+    }
+
     @Test func overlappingOrInvalidGroupsAreIgnored() {
         let x = Self.design(500)
         let y = [Double](repeating: 0, count: 500).enumerated().map { Double($0.offset % 3 == 0 ? 1 : 0) }
