@@ -43,7 +43,9 @@ public struct SHA256Digest: Sendable {
         if hardware, bytes.count - i >= 64 {
             let blocks = (bytes.count - i) / 64
             h.withUnsafeMutableBufferPointer { state in
-                leadscore_sha256_blocks(state.baseAddress!, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + i, blocks)
+                SHA256Digest.k.withUnsafeBufferPointer { k in
+                    leadscore_sha256_blocks(state.baseAddress!, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + i, blocks, k.baseAddress!)
+                }
             }
             i += 64 * blocks
         }
