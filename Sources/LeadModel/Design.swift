@@ -52,10 +52,8 @@ public struct RowEncoder: Sendable {
     /// Level group g of column c has term `levelTerm[levelStart[c] + g]` (−1 for the reference).
     private let levelStart: [Int]
     private let levelTerm: [Int]
-    /// Where terms go in `EncodedRows` of this design: each logical column's dense position, each
-    /// design column's one-hot group (−1 when it has none).
-    private let densePosition: [Int]
-    private let group: [Int]
+    /// Where each term goes in `EncodedRows` of this design.
+    private let layout: EncodedRows
 
     public init(design: Design) {
         self.design = design
@@ -76,14 +74,28 @@ public struct RowEncoder: Sendable {
         self.missingTerm = missingTerm
         self.levelStart = levelStart
         self.levelTerm = levelTerm
-        densePosition = EncodedRows(design: design, rows: 0).densePosition
-        var group: [Int] = []
-        var groups = 0
-        for col in design.columns {
-            // The same order as `Design.indicatorGroups`.
-            if col.type == .categorical && !col.terms.isEmpty { group.append(groups); groups += 1 } else { group.append(-1) }
+        layout = EncodedRows(design: design, rows: 0)
+    }
+
+    /// Calls `set(term, x)` for each nonzero term of the row and for the intercept (last column):
+    /// the encoding of `ColumnEncoding.forEachTerm`, read from the compiled tables.
+    @inline(__always)
+    private func forEachTerm(_ values: [ResolvedValue], _ set: (Int, Double) -> Void) {
+        for c in 0..<values.count {
+            switch (values[c], types[c]) {
+            case (.number(let v), .numeric), (.number(let v), .boolean):
+                set(term[c], (v - mean[c]) / scale[c])
+            case (.missing, .numeric), (.missing, .boolean):
+                set(term[c], 0)
+                if missingTerm[c] >= 0 { set(missingTerm[c], 1) }
+            case (.level(let g), .categorical):
+                let t = levelTerm[levelStart[c] + g]
+                if t >= 0 { set(t, 1) }
+            default:
+                design.columns[c].forEachTerm(values[c], set)
+            }
         }
-        self.group = group
+        set(design.termCount, 1)
     }
 
     /// Raw storage of `EncodedRows` for workers writing disjoint rows at once.
@@ -103,27 +115,18 @@ public struct RowEncoder: Sendable {
     /// level), which training rows never have: their levels are the ones the design was built from.
     public func encode(_ values: [ResolvedValue], row: Int, into x: Target) -> Bool {
         let n = x.rows
-        for c in 0..<values.count {
-            switch (values[c], types[c]) {
-            case (.number(let v), .numeric), (.number(let v), .boolean):
-                x.dense[row + densePosition[term[c]] * n] = (v - mean[c]) / scale[c]
-            case (.missing, .numeric), (.missing, .boolean):
-                x.dense[row + densePosition[term[c]] * n] = 0
-                if missingTerm[c] >= 0 { x.dense[row + densePosition[missingTerm[c]] * n] = 1 }
-            case (.level(let g), .categorical):
-                if group[c] >= 0 { x.levels[group[c] * n + row] = Int32(levelTerm[levelStart[c] + g]) }
-            default:
-                var written: [(Int, Double)] = []
-                design.columns[c].forEachTerm(values[c]) { t, value in written.append((t, value)) }
-                for (t, value) in written where densePosition[t] >= 0 { x.dense[row + densePosition[t] * n] = value }
-                let grouped = written.filter { densePosition[$0.0] < 0 }
-                if grouped.isEmpty { continue }
-                guard group[c] >= 0, grouped.count == 1, grouped[0].1 == 1 else { return false }
-                x.levels[group[c] * n + row] = Int32(grouped[0].0)
+        var fits = true
+        forEachTerm(values) { t, value in
+            let a = layout.densePosition[t]
+            if a >= 0 {
+                x.dense[row + a * n] = value
+            } else if value == 1 && x.levels[layout.groupOf[t] * n + row] < 0 {
+                x.levels[layout.groupOf[t] * n + row] = Int32(t)
+            } else if value != 0 {
+                fits = false
             }
         }
-        x.dense[row + densePosition[design.termCount] * n] = 1
-        return true
+        return fits
     }
 
     /// Writes the terms of one row (and the intercept's 1 in the last column) into row `row` of `x`,
@@ -135,21 +138,7 @@ public struct RowEncoder: Sendable {
 
     /// The same into raw column-major storage of `n` rows (workers encoding disjoint rows at once).
     public func encode(_ values: [ResolvedValue], row: Int, into x: UnsafeMutablePointer<Double>, rows n: Int) {
-        for c in 0..<values.count {
-            switch (values[c], types[c]) {
-            case (.number(let v), .numeric), (.number(let v), .boolean):
-                x[row + term[c] * n] = (v - mean[c]) / scale[c]
-            case (.missing, .numeric), (.missing, .boolean):
-                x[row + term[c] * n] = 0
-                if missingTerm[c] >= 0 { x[row + missingTerm[c] * n] = 1 }
-            case (.level(let g), .categorical):
-                let t = levelTerm[levelStart[c] + g]
-                if t >= 0 { x[row + t * n] = 1 }
-            default:
-                design.columns[c].forEachTerm(values[c]) { t, value in x[row + t * n] = value }
-            }
-        }
-        x[row + design.termCount * n] = 1
+        forEachTerm(values) { t, value in x[row + t * n] = value }
     }
 }
 

@@ -21,6 +21,8 @@ public struct EncodedRows: Sendable {
     public internal(set) var levels: [Int32]
     /// Per logical column: its dense position, or −1 when it belongs to a group.
     public let densePosition: [Int]
+    /// Per logical column: the group it belongs to, or −1 when it is dense.
+    public let groupOf: [Int]
 
     /// The layout for `design` with `rows` rows, zeroed (every row at its reference levels).
     public init(design: Design, rows: Int) {
@@ -43,6 +45,9 @@ public struct EncodedRows: Sendable {
         var position = [Int](repeating: -1, count: cols)
         for (a, t) in denseTerms.enumerated() { position[t] = a }
         densePosition = position
+        var groupOf = [Int](repeating: -1, count: cols)
+        for (q, group) in groups.enumerated() { for t in group { groupOf[t] = q } }
+        self.groupOf = groupOf
         switch zeroed {
         case nil:
             dense = Matrix(rows: 0, cols: 0)
