@@ -724,9 +724,7 @@ struct FirstPassScanner: Sendable {
         let targetIndex = self.targetIndex, timeIndex = self.timeIndex
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
         let fieldCount = header.count
-        // Without --negative or --type every check of `rowProblem` has a quick form: run that first
-        // and build the error only for a row that fails it.
-        let quickCheck = allowed == nil && overrides.allSatisfy { $0 == nil }
+        let check = RowCheck(scanner: self)
         profiles.withUnsafeMutableBufferPointer { profile in
             while true {
                 let more: Bool
@@ -739,19 +737,16 @@ struct FirstPassScanner: Sendable {
                 }
                 guard more else { return }
                 part.records += 1
-                let fine = quickCheck && record.fieldCount == fieldCount && record.withFields { fields in
-                    if parser.isMissing(FieldParser.trim(fields[targetIndex])) { return false }
-                    if let ti = timeIndex, FieldParser.date(FieldParser.trim(fields[ti])) == nil { return false }
-                    for f in features where !FieldParser.isValidUTF8(fields[f]) { return false }
-                    return true
+                var time: Double?
+                let defect: RowDefect? = record.fieldCount != fieldCount ? .fieldCount : record.withFields { fields in
+                    if let ti = timeIndex { time = FieldParser.date(FieldParser.trim(fields[ti])) }
+                    return check.defect(fields, time: time)
                 }
-                if !fine, let problem = rowProblem(record) {
-                    part.rejected.append((record.index, problem))
+                if let defect {
+                    part.rejected.append((record.index, error(defect, record)))
                     if fail { part.stopped = true; return }
                     continue
                 }
-                var time: Double?
-                if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
                 let holdout = Trainer.isHoldout(index: record.index, time: time, seed: seed, fraction: fraction, after: after)
                 if holdout { part.holdoutRows += 1 } else {
                     part.trainingRows += 1
@@ -785,65 +780,102 @@ struct FirstPassScanner: Sendable {
         return part
     }
 
-    /// The first problem with a record, or nil when it can be used.
-    func rowProblem(_ record: CSVRecord) -> InputError? {
-        if record.fieldCount != header.count {
+    /// The message for a row the first pass cannot use, naming line, column and value.
+    func error(_ defect: RowDefect, _ record: CSVRecord) -> InputError {
+        let ti = targetIndex
+        switch defect {
+        case .fieldCount:
             return InputError(file: display, line: record.line, column: min(record.fieldCount, header.count + 1),
                               message: "expected \(header.count) fields, found \(record.fieldCount)")
-        }
-        let ti = targetIndex
-        if record.withField(ti, { parser.isMissing(FieldParser.trim($0)) }) {
+        case .missingTarget:
             return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
                               value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
                               message: "the target value is missing")
-        }
-        if let allowed, case let target = record.withField(ti, { String(decoding: FieldParser.trim($0), as: UTF8.self) }),
-           !allowed.contains(target) {
-            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti], value: target,
+        case .targetNotAllowed:
+            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
+                              value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
                               message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
-        }
-        if let tix = timeIndex {
-            let ok = record.withField(tix) { FieldParser.date(FieldParser.trim($0)) != nil }
-            if !ok {
-                return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
-                                  value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
-            }
-        }
-        let invalid = record.withFields { fields in features.first { !FieldParser.isValidUTF8(fields[$0]) } }
-        if let f = invalid {
+        case .badTime:
+            let tix = timeIndex!
+            return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
+                              value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
+        case .badValue(let f, let message):
             return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
-                              value: record.displayString(f).trimmedWhitespace, message: ValueProblem.invalidUTF8.message)
+                              value: record.displayString(f).trimmedWhitespace, message: message)
         }
+    }
+}
+
+/// Why the first pass cannot use a row (the message is built only for such a row).
+enum RowDefect {
+    case fieldCount, missingTarget, targetNotAllowed, badTime
+    /// A feature field that is not valid UTF-8 or does not fit its `--type`.
+    case badValue(field: Int, message: String)
+}
+
+/// The first pass's row checks with the scanner's settings copied once per chunk. A class, made by
+/// each chunk's thread: a struct captured by the per-row closure was copied on every row, retaining
+/// arrays the threads share (their reference counts then bounced between the cores).
+final class RowCheck {
+    let parser: FieldParser
+    let targetIndex: Int
+    let features: [Int]
+    let overrides: [ColumnType?]
+    let hasOverrides: Bool
+    let hasTime: Bool
+    let allowed: Set<String>?
+
+    init(scanner: FirstPassScanner) {
+        parser = scanner.parser
+        targetIndex = scanner.targetIndex
+        features = scanner.features
+        overrides = scanner.overrides
+        hasOverrides = overrides.contains { $0 != nil }
+        hasTime = scanner.timeIndex != nil
+        allowed = scanner.allowed
+    }
+
+    /// The first defect of a record with the right field count, in the order the messages were
+    /// always given: target missing, target not allowed, time, UTF-8, `--type`. `time` is the parsed
+    /// time column (nil when there is none or it is not a date).
+    func defect(_ fields: CSVRecord.Fields, time: Double?) -> RowDefect? {
+        let target = FieldParser.trim(fields[targetIndex])
+        if parser.isMissing(target) { return .missingTarget }
+        if let allowed, !allowed.contains(String(decoding: target, as: UTF8.self)) { return .targetNotAllowed }
+        if hasTime && time == nil { return .badTime }
+        for f in features where !FieldParser.isValidUTF8(fields[f]) {
+            return .badValue(field: f, message: ValueProblem.invalidUTF8.message)
+        }
+        guard hasOverrides else { return nil }
         for (k, f) in features.enumerated() {
             guard let type = overrides[k] else { continue }
-            let problem: String? = record.withField(f) { raw in
-                let v = FieldParser.trim(raw)
-                if parser.isMissing(v) { return nil }
-                switch type {
-                case .numeric:
-                    switch FieldParser.number(v) {
-                    case .value: return nil
-                    case .outOfRange: return ValueProblem.outOfRange.message
-                    case .notANumber: return ValueProblem.expectedNumber.message
-                    }
-                case .boolean:
-                    if FieldParser.boolean(v) != nil { return nil }
-                    if case .value(let x) = FieldParser.number(v), x == 0 || x == 1 { return nil }
-                    return ValueProblem.expectedBoolean.message
-                case .date:
-                    return FieldParser.date(v) == nil ? "expected an ISO 8601 date" : nil
-                case .categorical:
-                    return String(validating: v, as: UTF8.self) == nil ? ValueProblem.invalidUTF8.message : nil
-                }
-            }
-            if let problem {
-                return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
-                                  value: record.displayString(f).trimmedWhitespace, message: problem)
+            if let message = RowCheck.typeProblem(type, FieldParser.trim(fields[f]), parser: parser) {
+                return .badValue(field: f, message: message)
             }
         }
         return nil
     }
 
+    /// Why a trimmed value does not fit the type `--type` gave its column, or nil.
+    static func typeProblem(_ type: ColumnType, _ v: UnsafeBufferPointer<UInt8>, parser: FieldParser) -> String? {
+        if parser.isMissing(v) { return nil }
+        switch type {
+        case .numeric:
+            switch FieldParser.number(v) {
+            case .value: return nil
+            case .outOfRange: return ValueProblem.outOfRange.message
+            case .notANumber: return ValueProblem.expectedNumber.message
+            }
+        case .boolean:
+            if FieldParser.boolean(v) != nil { return nil }
+            if case .value(let x) = FieldParser.number(v), x == 0 || x == 1 { return nil }
+            return ValueProblem.expectedBoolean.message
+        case .date:
+            return FieldParser.date(v) == nil ? "expected an ISO 8601 date" : nil
+        case .categorical:
+            return String(validating: v, as: UTF8.self) == nil ? ValueProblem.invalidUTF8.message : nil
+        }
+    }
 }
 
 /// A value computed on a background thread; `value()` waits for it (and rethrows its error).
