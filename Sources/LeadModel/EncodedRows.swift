@@ -197,12 +197,12 @@ public struct EncodedRows: Sendable {
             }
         }
         for (a, t) in denseTerms.enumerated() { means[t] = sums[a] / Double(n) }
-        for (t, count) in levelCounts() { means[t] = count / Double(n) }
+        for (t, tally) in levelTallies() { means[t] = tally.count / Double(n) }
         return means
     }
 
-    /// For every grouped column, the rows at that level and the sum of `y` over them.
-    public func levelTallies(_ y: [Double]) -> [Int: (count: Double, sum: Double)] {
+    /// For every grouped column, the rows at that level and the sum of `y` over them (0 without `y`).
+    public func levelTallies(_ y: [Double]? = nil) -> [Int: (count: Double, sum: Double)] {
         var tallies: [Int: (count: Double, sum: Double)] = [:]
         let n = rows
         var count = [Double](repeating: 0, count: cols)
@@ -211,16 +211,15 @@ public struct EncodedRows: Sendable {
             for q in groupTerms.indices {
                 for i in 0..<n {
                     let t = Int(lv[q * n + i])
-                    if t >= 0 { count[t] += 1; sum[t] += y[i] }
+                    if t >= 0 {
+                        count[t] += 1
+                        if let y { sum[t] += y[i] }
+                    }
                 }
             }
         }
         for t in groupTerms.joined() { tallies[t] = (count[t], sum[t]) }
         return tallies
-    }
-
-    private func levelCounts() -> [Int: Double] {
-        levelTallies([Double](repeating: 0, count: rows)).mapValues(\.count)
     }
 
     /// The first `n` rows.
