@@ -26,6 +26,13 @@ public struct LeadScoreCommand: ParsableCommand {
               66  an input file cannot be opened
               70  internal error (a bug: please report it)
               73  an output file cannot be created
+
+            Environment:
+              LEADSCORE_THREADS=N     threads for scoring and training (default: the
+                                      cores, at most 8); same output bytes for any N
+              LEADSCORE_TIMING=1      training's stage times on standard error
+              OPENBLAS_NUM_THREADS=N  OpenBLAS threads in train and patterns
+                                      (default 1: only small factorizations there)
             """,
         version: leadscoreVersion,
         subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self]
