@@ -68,15 +68,16 @@ public struct Recycling: Sendable {
     }
 
     /// CSV: id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver, then one
-    /// `p_<reason>` column per reason model (the lead's reason probabilities).
+    /// `p_<reason>` column per reason model (the lead's reason probabilities). A file for people: the
+    /// text cells from data are spreadsheet-safe (`CSVText.spreadsheetCell`).
     public func write(to path: String) throws {
         let out = try OutputSink(path: path)
         let extra = reasonNames.map { "," + CSVText.escape("p_" + $0) }.joined()
         try out.write("id,recommendation,probability_accepted_later,reason,predicted_reason,main_driver" + extra + "\n")
         for r in rows {
             let probabilities = r.reasonProbabilities.map { ",\($0)" }.joined()
-            try out.write([CSVText.escape(r.id), r.recommendation, "\(r.probability)", CSVText.escape(r.reason),
-                           CSVText.escape(r.predictedReason), CSVText.escape(r.mainDriver)].joined(separator: ",") + probabilities + "\n")
+            try out.write([CSVText.spreadsheetCell(r.id), r.recommendation, "\(r.probability)", CSVText.spreadsheetCell(r.reason),
+                           CSVText.spreadsheetCell(r.predictedReason), CSVText.spreadsheetCell(r.mainDriver)].joined(separator: ",") + probabilities + "\n")
         }
         try out.commit()
     }

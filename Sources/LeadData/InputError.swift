@@ -24,24 +24,27 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `file:line:column: message (column 'name', value "…")`, the shape editors and grep understand.
+    /// Everything in it is shown through `TerminalText.visible`: the file name, the message (which
+    /// can quote data) and the column name as they are, the value abbreviated.
     public var description: String {
-        var s = file
+        var s = TerminalText.visible(file)
         if let line { s += ":\(line)" }
         if let column { s += ":\(column)" }
-        s += ": " + message
+        s += ": " + TerminalText.visible(message)
         var details: [String] = []
-        if let columnName { details.append("column '\(columnName)'") }
+        if let columnName { details.append("column '\(TerminalText.visible(columnName, limit: InputError.shownLength + 1))'") }
         if let value { details.append("value \"\(InputError.abbreviate(value))\"") }
         if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
         return s
     }
 
-    /// Long values (a 1 MB field) are cut so an error message stays one readable line.
+    /// Characters of a value or column name an error message shows before cutting it with `…`.
+    public static let shownLength = 60
+
+    /// Long values (a 1 MB field) are cut so an error message stays one readable line: control
+    /// characters made visible, at most `shownLength` characters, then the value's size in bytes.
     public static func abbreviate(_ v: String) -> String {
-        let limit = 60
-        let escaped = v.replacingAll("\n", with: "\\n").replacingAll("\r", with: "\\r")
-        if escaped.count <= limit { return escaped }
-        return String(escaped.prefix(limit)) + "… (\(v.utf8.count) bytes)"
+        TerminalText.visible(v, limit: shownLength + 1, whenShortened: " (\(v.utf8.count) bytes)")
     }
 }
 

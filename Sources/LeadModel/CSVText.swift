@@ -6,12 +6,47 @@ public enum CSVText {
     public static let errorHeader = "line,column,message\n"
 
     /// One `--errors` row: the line, the column (its name when known), and the message with the
-    /// offending value (abbreviated).
+    /// offending value (abbreviated). The file is for people: column and message are spreadsheet-safe.
     public static func errorRow(_ e: InputError) -> String {
         let column = e.columnName ?? e.column.map(String.init) ?? ""
         var message = e.message
         if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
-        return "\(e.line.map(String.init) ?? ""),\(escape(column)),\(escape(message))\n"
+        return "\(e.line.map(String.init) ?? ""),\(spreadsheetCell(column)),\(spreadsheetCell(message))\n"
+    }
+
+    /// A CSV cell of text that comes from data or names (ids, levels, column and term names, reasons,
+    /// messages quoting values) in a file people open in a spreadsheet, following OWASP's advice on
+    /// CSV injection: text starting with `=`, `+`, `-`, `@`, a tab or a carriage return, which a
+    /// spreadsheet would run as a formula, gets a leading `'` and is quoted (`"'=HYPERLINK(…)"`).
+    /// Text that is a plain decimal number (`-0.27`, `+3`, `-1e5`) is a number to a spreadsheet,
+    /// not a formula, and stays as it is; other text is escaped as usual (`escape`). Numbers the tool
+    /// writes itself do not go through here, nor does `score`'s output, which stays byte-exact.
+    public static func spreadsheetCell(_ s: String) -> String {
+        guard let first = s.utf8.first,
+              first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "@") || first == 9 || first == 13,
+              !isPlainNumber(s) else { return escape(s) }
+        return "\"'" + s.replacingAll("\"", with: "\"\"") + "\""
+    }
+
+    /// Optional sign, digits with an optional fraction, optional exponent: nothing a formula could hide in.
+    static func isPlainNumber(_ s: String) -> Bool {
+        var bytes = s.utf8[...]
+        func digits() -> Int {
+            let n = bytes.prefix(while: { $0 >= 48 && $0 <= 57 }).count
+            bytes = bytes.dropFirst(n)
+            return n
+        }
+        if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var mantissa = digits()
+        if bytes.first == UInt8(ascii: ".") { bytes = bytes.dropFirst(); mantissa += digits() }
+        guard mantissa > 0 else { return false }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
     }
 
     public static func escape(_ s: String) -> String {
@@ -47,6 +82,10 @@ public enum CSVText {
     /// Appends `x` (already rounded to one decimal) as "42.0", without allocating.
     @inline(__always)
     public static func appendOneDecimal(_ x: Double, to out: inout [UInt8]) {
+        guard abs(x) < 1e15 else {  // also catches inf and nan: never an integer conversion that traps
+            out.append(contentsOf: (x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(x)).utf8)
+            return
+        }
         var tenths = Int((x * 10).rounded())
         if tenths < 0 { out.append(UInt8(ascii: "-")); tenths = -tenths }
         let whole = tenths / 10

@@ -94,7 +94,7 @@ enum DriversTable {
         lines.append("")
         lines.append(String(format: "intercept (original units) %+.4f, SE %@", i.coefficient, (i.stdError.map { String(format: "%.4f", $0) } ?? "n/a") as NSString))
         lines.append("importance: mean |contribution| over training leads, in log-odds and points; *** p<0.001 ** p<0.01 * p<0.05 (joint Wald test)")
-        return lines.joined(separator: "\n")
+        return Terminal.printable(lines.joined(separator: "\n"))
     }
 
     static func csv(_ inf: ModelInference) -> String {
@@ -102,7 +102,7 @@ enum DriversTable {
         func num(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         for c in inf.columns {
             for t in c.terms {
-                s += [CSVText.escape(c.column), num(c.importance), num(c.importancePoints), num(c.pValue), CSVText.escape(t.term),
+                s += [CSVText.spreadsheetCell(c.column), num(c.importance), num(c.importancePoints), num(c.pValue), CSVText.spreadsheetCell(t.term),
                       num(t.coefficient), num(t.stdError), num(t.z), num(t.pValue), num(t.oddsRatio), num(t.ciLow), num(t.ciHigh)]
                     .joined(separator: ",") + "\n"
             }

@@ -185,7 +185,7 @@ enum ExplanationText {
         lines.append("Lead \(e.id): score \(fmt(e.score, 1)) (grade \(e.grade)), probability \(fmt(e.probability, 3))")
         lines.append("The average training lead scores \(fmt(e.baseScore, 1)) points; each column moves this lead from there:")
         lines.append("")
-        let colWidth = min(28, max(6, e.contributions.map { $0.column.count }.max() ?? 6))
+        let colWidth = min(28, max(6, e.contributions.map { TerminalText.visible($0.column).count }.max() ?? 6))
         let valWidth = min(22, max(5, e.contributions.map { displayValue($0.value).count }.max() ?? 5))
         let maxAbs = max(e.contributions.map { abs($0.points) }.max() ?? 1, 1e-9)
         let half = 16
@@ -212,16 +212,17 @@ enum ExplanationText {
             for i in e.improvements { lines.append("  - \(i.reason) → score \(fmt(i.newScore, 1))") }
         }
         for n in e.notes { lines.append("note: " + n) }
-        return lines.joined(separator: "\n")
+        return Terminal.printable(lines.joined(separator: "\n"))
     }
 
+    /// A value for the table: control characters visible, at most 22 characters.
     static func displayValue(_ v: String) -> String {
-        let s = v.isEmpty ? "(missing)" : v
-        return s.count > 22 ? String(s.prefix(21)) + "…" : s
+        TerminalText.visible(v.isEmpty ? "(missing)" : v, limit: 22)
     }
 
+    /// `s` made visible, shortened to `w` characters and padded to them: table cells of every text report.
     static func pad(_ s: String, _ w: Int) -> String {
-        let t = s.count > w ? String(s.prefix(w - 1)) + "…" : s
+        let t = TerminalText.visible(s, limit: w)
         return t + String(repeating: " ", count: max(0, w - t.count))
     }
 

@@ -198,7 +198,7 @@ enum PatternsText {
             lines.append("note: \(r.skippedRows) row(s) skipped as bad data and left out of every figure above; first: " + (r.skippedExamples.first ?? ""))
         }
         for n in r.notes { lines.append("note: " + n) }
-        return lines.joined(separator: "\n")
+        return Terminal.printable(lines.joined(separator: "\n"))
     }
 }
 

@@ -1,13 +1,21 @@
 import Foundation
+import LeadData
 
 /// Messages for people go to standard error; data goes to standard output.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("leadscore: error: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("leadscore: error: " + printable(message) + "\n").utf8))
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data(("leadscore: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("leadscore: " + printable(message) + "\n").utf8))
+    }
+
+    /// Text for a terminal: every line through `TerminalText.visible`, the line breaks kept. Messages
+    /// and text reports pass here as they are written, a last line of defence behind the renderers,
+    /// which make each value visible (and shorten it) where they lay out columns.
+    static func printable(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.visible(String($0)) }.joined(separator: "\n")
     }
 
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
@@ -28,7 +36,7 @@ final class ProgressLine: @unchecked Sendable {
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = now
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + TerminalText.visible(text)).utf8))
     }
 
     /// Rows, rows per second, and the ETA when the input size is known.

@@ -33,7 +33,7 @@ enum TrainingSummary {
         }
         for w in f.warnings { lines.append("  warning:  " + w) }
         for n in m.notices { lines.append("  notice:   " + n) }
-        return lines.joined(separator: "\n")
+        return Terminal.printable(lines.joined(separator: "\n"))
     }
 
     static func json(_ outcome: TrainingOutcome, path: String) -> String {
