@@ -68,7 +68,8 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
-        throw e
+        // Thrown while running, it can quote data (the keys of a JSON lead): shown like any message.
+        throw ValidationError(Terminal.printable(e.message))
     } catch {
         Terminal.error("internal error: \(error)")
         throw ExitCode(ExitStatus.internalError)

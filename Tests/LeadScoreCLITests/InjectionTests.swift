@@ -180,4 +180,13 @@ import Testing
         #expect(!json.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "JSON escapes C0 controls itself")
         #expect(json.stdout.contains("\\u001b[31mred"), "\(json.stdout)")
     }
+
+    /// A usage error raised while running can quote data too (here the keys of a JSON lead).
+    @Test func usageErrorsQuotingDataShowControlsVisibly() throws {
+        let (_, model, _) = try train()
+        let r = try CLI.run(["explain", "--model", model], stdin: "{\"x\\u001b[2J\": 1, \"y\\u0007\": 2}")
+        #expect([0, 64].contains(r.status), "ignored with a note, or refused as a usage error: \(r.stderr)")
+        #expect(Self.rawControls(r.stderr).isEmpty, "\(Self.rawControls(r.stderr))")
+        #expect(r.stderr.contains("x\\x1b[2J"), "\(r.stderr)")
+    }
 }
