@@ -35,12 +35,24 @@ struct DesignBuilder {
             case .date:
                 drop("a date column is not a model term (use it with --time for a holdout by date)")
             case .numeric, .boolean:
-                let sd = profile.standardDeviation
+                var sd = profile.standardDeviation
                 if profile.count == 0 {
                     drop("no values in the training rows")
-                } else if !(sd > 0) || !sd.isFinite {
-                    drop("constant (every value is \(profile.mean))")
+                } else if !(profile.maximum - profile.minimum).isFinite || !profile.mean.isFinite {
+                    // Values near ±1.8e308: their range (or mean) is beyond a 64-bit float, so no
+                    // standardized value could be computed.
+                    drop("its values (\(profile.minimum) to \(profile.maximum)) span more than a 64-bit float can hold")
+                } else if profile.maximum == profile.minimum || !(sd > 0) {
+                    drop("constant (every value is \(profile.minimum))")
                 } else {
+                    if !sd.isFinite {
+                        // The variance overflows (values beyond ~1e154) though the column varies:
+                        // half the range (finite here, and at least the sd) scales it instead.
+                        sd = profile.maximum / 2 - profile.minimum / 2
+                        notices.append("column '\(profile.name)': its variance overflows a 64-bit float (values from \(profile.minimum) to \(profile.maximum)), so it is scaled by half its range (\(sd)) instead of its standard deviation")
+                    } else if sd < 1e-9 * Swift.max(abs(profile.minimum), abs(profile.maximum)) {
+                        notices.append("column '\(profile.name)' barely varies (standard deviation \(sd) around \(profile.mean)): its coefficient per unit, and odds ratio, are too large to mean anything; scores use the standardized form and are not affected")
+                    }
                     var col = ColumnEncoding(name: profile.name, type: type)
                     col.mean = profile.mean
                     col.scale = sd

@@ -44,6 +44,11 @@ public struct ColumnDriver: Codable, Sendable {
 }
 
 /// One term in original units: coefficient, odds ratio, SE, z, p-value and a 95% interval.
+///
+/// JSON has no infinity: a statistic that is not finite (the odds ratio of a coefficient above
+/// ~709.8, which a separating or nearly constant column produces) is written as `null` and `note`
+/// says which and why. Read back, a null odds ratio is exp(coefficient) again; a null coefficient
+/// or interval end is NaN ("not available").
 public struct TermInference: Codable, Sendable {
     public var term: String
     public var coefficient: Double
@@ -54,9 +59,11 @@ public struct TermInference: Codable, Sendable {
     /// 95% Wald interval of the coefficient: coefficient ± 1.959964 · SE.
     public var ciLow: Double?
     public var ciHigh: Double?
+    /// Why a statistic is null (not finite), when one is.
+    public var note: String?
 
     enum CodingKeys: String, CodingKey {
-        case term, coefficient, z
+        case term, coefficient, z, note
         case stdError = "std_error"
         case pValue = "p_value"
         case oddsRatio = "odds_ratio"
@@ -76,6 +83,56 @@ public struct TermInference: Codable, Sendable {
             ciLow = coefficient - 1.959963984540054 * se
             ciHigh = coefficient + 1.959963984540054 * se
         }
+        let infinite = [("coefficient", coefficient), ("odds_ratio", oddsRatio), ("std_error", stdError ?? 0), ("z", z ?? 0),
+                        ("ci_low", ciLow ?? 0), ("ci_high", ciHigh ?? 0)].filter { !$0.1.isFinite }
+        if !infinite.isEmpty {
+            note = infinite.map { "\($0.0) is \(NonFinite.words($0.1))" }.joined(separator: ", ")
+                + " (written as null: JSON has no infinity); the coefficient per original unit is too large to mean anything: the column separates the outcomes or barely varies"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        term = try c.decode(String.self, forKey: .term)
+        coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? .nan
+        stdError = try c.decodeIfPresent(Double.self, forKey: .stdError)
+        z = try c.decodeIfPresent(Double.self, forKey: .z)
+        pValue = try c.decodeIfPresent(Double.self, forKey: .pValue)
+        oddsRatio = try c.decodeIfPresent(Double.self, forKey: .oddsRatio) ?? exp(coefficient)
+        ciLow = try c.decodeIfPresent(Double.self, forKey: .ciLow)
+        ciHigh = try c.decodeIfPresent(Double.self, forKey: .ciHigh)
+        note = try c.decodeIfPresent(String.self, forKey: .note)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(term, forKey: .term)
+        try c.encodeFinite(coefficient, forKey: .coefficient)
+        try c.encodeFinite(oddsRatio, forKey: .oddsRatio)
+        try c.encodeFiniteIfPresent(stdError, forKey: .stdError)
+        try c.encodeFiniteIfPresent(z, forKey: .z)
+        try c.encodeFiniteIfPresent(pValue, forKey: .pValue)
+        try c.encodeFiniteIfPresent(ciLow, forKey: .ciLow)
+        try c.encodeFiniteIfPresent(ciHigh, forKey: .ciHigh)
+        try c.encodeIfPresent(note, forKey: .note)
+    }
+}
+
+/// Non-finite numbers in the model file: JSON has none, so they are written as null.
+enum NonFinite {
+    static func words(_ x: Double) -> String { x.isNaN ? "not a number" : x > 0 ? "+infinity" : "-infinity" }
+}
+
+extension KeyedEncodingContainer {
+    /// Writes `x`, or null when it is not finite.
+    mutating func encodeFinite(_ x: Double, forKey key: Key) throws {
+        if x.isFinite { try encode(x, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+
+    /// Writes `x` when present (nothing when nil), or null when it is not finite.
+    mutating func encodeFiniteIfPresent(_ x: Double?, forKey key: Key) throws {
+        guard let x else { return }
+        try encodeFinite(x, forKey: key)
     }
 }
 
@@ -115,8 +172,11 @@ extension ModelInference {
                 for (a, ta) in terms.enumerated() { for (b, tb) in terms.enumerated() { sub[a, b] = v[ta, tb] } }
                 if let chol = try? Cholesky(sub), let solved = try? chol.solve(terms.map { beta[$0] }) {
                     let w = zip(terms.map { beta[$0] }, solved).reduce(0) { $0 + $1.0 * $1.1 }
-                    wald = w
-                    pValue = Distributions.chiSquareSurvival(w, df: terms.count)
+                    // A χ² that overflows (a separated column) is reported as unavailable, not inf.
+                    if w.isFinite {
+                        wald = w
+                        pValue = Distributions.chiSquareSurvival(w, df: terms.count)
+                    }
                 }
             }
             var termStats: [TermInference] = []

@@ -109,9 +109,34 @@ public struct Coefficients: Codable, Sendable {
     public var original: [OriginalTerm]
     public var originalIntercept: Double
 
+    /// How much `intercept` was shifted after a class-weighted fit so probabilities match the
+    /// training base rate (prior correction, `--class-weight balanced`); nil without weights.
+    public var priorCorrection: Double?
+
+    /// A coefficient in original units; one that is not finite (a column whose values barely vary
+    /// has a per-unit coefficient beyond a 64-bit float) is written as null and read back as NaN.
     public struct OriginalTerm: Codable, Sendable, Equatable {
         public var term: String
         public var coefficient: Double
+
+        init(term: String, coefficient: Double) {
+            self.term = term
+            self.coefficient = coefficient
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            term = try c.decode(String.self, forKey: .term)
+            coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? .nan
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(term, forKey: .term)
+            try c.encodeFinite(coefficient, forKey: .coefficient)
+        }
+
+        enum CodingKeys: String, CodingKey { case term, coefficient }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -120,6 +145,43 @@ public struct Coefficients: Codable, Sendable {
         case interceptStandardError = "intercept_standard_error"
         case standardErrorsApproximate = "standard_errors_approximate"
         case originalIntercept = "original_intercept"
+        case priorCorrection = "prior_correction"
+    }
+
+    init(terms: [Double], intercept: Double, standardErrors: [Double]?, interceptStandardError: Double?,
+         standardErrorsApproximate: Bool, original: [OriginalTerm], originalIntercept: Double, priorCorrection: Double? = nil) {
+        self.terms = terms
+        self.intercept = intercept
+        self.standardErrors = standardErrors
+        self.interceptStandardError = interceptStandardError
+        self.standardErrorsApproximate = standardErrorsApproximate
+        self.original = original
+        self.originalIntercept = originalIntercept
+        self.priorCorrection = priorCorrection
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        terms = try c.decode([Double].self, forKey: .terms)
+        intercept = try c.decode(Double.self, forKey: .intercept)
+        standardErrors = try c.decodeIfPresent([Double].self, forKey: .standardErrors)
+        interceptStandardError = try c.decodeIfPresent(Double.self, forKey: .interceptStandardError)
+        standardErrorsApproximate = try c.decode(Bool.self, forKey: .standardErrorsApproximate)
+        original = try c.decode([OriginalTerm].self, forKey: .original)
+        originalIntercept = try c.decodeIfPresent(Double.self, forKey: .originalIntercept) ?? .nan
+        priorCorrection = try c.decodeIfPresent(Double.self, forKey: .priorCorrection)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(terms, forKey: .terms)
+        try c.encode(intercept, forKey: .intercept)
+        try c.encodeIfPresent(standardErrors, forKey: .standardErrors)
+        try c.encodeFiniteIfPresent(interceptStandardError, forKey: .interceptStandardError)
+        try c.encode(standardErrorsApproximate, forKey: .standardErrorsApproximate)
+        try c.encode(original, forKey: .original)
+        try c.encodeFinite(originalIntercept, forKey: .originalIntercept)
+        try c.encodeIfPresent(priorCorrection, forKey: .priorCorrection)
     }
 }
 
@@ -163,6 +225,9 @@ public struct Provenance: Codable, Sendable {
 public struct ModelFileError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var message: String
+    /// The file could not be opened or read at all (missing, no permission, a folder): status 66
+    /// in the CLI, where a file that is read but refused is bad data (65).
+    public var cannotOpen = false
     public var description: String { "\(path): \(message)" }
 }
 
@@ -185,13 +250,25 @@ extension LeadScoreModel {
     /// Reads and checks a model file.
     /// - Throws: `ModelFileError` for a missing, corrupt or unknown-format file.
     public static func load(from path: String) throws -> LeadScoreModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelFileError(path: path, message: FileManager.default.fileExists(atPath: path)
-                                 ? "cannot read the model file" : "no such model file")
+        let data: Data
+        do {
+            data = try ModelFileBytes.read(path, limit: ModelFileLimits.maxBytes)
+        } catch {
+            throw ModelFileError(path: path, message: error.code == ENOENT ? "no such model file" : "cannot read the model file: \(error.reason)",
+                                 cannotOpen: true)
+        }
+        guard data.count <= ModelFileLimits.maxBytes else {
+            throw ModelFileError(path: path, message: "not a LeadScore model: the file is larger than \(ModelFileLimits.maxBytes >> 20) MB, the most a model file may be (refused without reading it)")
         }
         struct Header: Decodable { var format: String? }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
             throw ModelFileError(path: path, message: "not a LeadScore model: the file is not valid JSON (corrupt or truncated?)")
+        }
+        // Before the format is judged: with a key given twice the decoder kept only one of them.
+        do {
+            try JSONShapeScanner.check(data)
+        } catch {
+            throw ModelFileError(path: path, message: "corrupt model: \(error.path): \(error.message)")
         }
         guard let format = header.format, format.hasPrefix(formatName + "/"),
               let version = Int(format.dropFirst(formatName.count + 1)) else {
@@ -204,49 +281,15 @@ extension LeadScoreModel {
         do {
             model = try JSONDecoder().decode(LeadScoreModel.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ModelFileError(path: path, message: "corrupt model: missing \"\(key.stringValue)\" at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ModelFileError(path: path, message: "corrupt model: wrong value at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw ModelFileError(path: path, message: "corrupt model: \(JSONPath.of(context.codingPath + [key])): missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw ModelFileError(path: path, message: "corrupt model: \(JSONPath.of(context.codingPath)): wrong value (\(context.debugDescription))")
         } catch {
             throw ModelFileError(path: path, message: "corrupt model: \(error)")
         }
         try model.validate(path: path)
         return model
-    }
-
-    /// Internal consistency: every term has a coefficient and belongs to one column.
-    func validate(path: String) throws {
-        let p = design.termCount
-        guard coefficients.terms.count == p else {
-            throw ModelFileError(path: path, message: "corrupt model: \(coefficients.terms.count) coefficients for \(p) terms")
-        }
-        if let se = coefficients.standardErrors, se.count != p {
-            throw ModelFileError(path: path, message: "corrupt model: \(se.count) standard errors for \(p) terms")
-        }
-        var owned = [Bool](repeating: false, count: p)
-        for col in design.columns {
-            for t in col.terms {
-                guard t >= 0 && t < p && !owned[t] else {
-                    throw ModelFileError(path: path, message: "corrupt model: column '\(col.name)' refers to term \(t) badly")
-                }
-                owned[t] = true
-            }
-            switch col.type {
-            case .numeric, .boolean:
-                guard col.term != nil, let s = col.scale, s > 0, col.mean != nil else {
-                    throw ModelFileError(path: path, message: "corrupt model: numeric column '\(col.name)' lacks term, mean or scale")
-                }
-            case .categorical:
-                guard let g = col.groups, !g.isEmpty else {
-                    throw ModelFileError(path: path, message: "corrupt model: categorical column '\(col.name)' has no levels")
-                }
-            case .date:
-                throw ModelFileError(path: path, message: "corrupt model: date column '\(col.name)' cannot be a model term")
-            }
-        }
-        guard owned.allSatisfy({ $0 }) else {
-            throw ModelFileError(path: path, message: "corrupt model: some terms belong to no column")
-        }
     }
 }
 

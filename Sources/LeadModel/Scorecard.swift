@@ -79,11 +79,12 @@ public struct Scorecard: Codable, Sendable, Equatable {
         // 45 points either side of 50 covers that spread: factor = 45 / halfSpread.
         let rawPDO = 45 / halfSpread * log(2)
         let pdo = max(1, rawPDO.rounded(.down))
-        // Odds rounded to 3 significant digits so the stored reference reads cleanly.
+        // Odds rounded to 3 significant digits so the stored reference reads cleanly, and kept
+        // within 1e-6…1e6 (a separated fit's median lead can have odds beyond a 64-bit float).
         let odds = exp(median)
         var text = [CChar](repeating: 0, count: 32)
         _ = withVaList([odds]) { vsnprintf(&text, 32, "%.3g", $0) }
-        let roundedOdds = max(strtod(text, nil), 1e-6)
+        let roundedOdds = min(max(strtod(text, nil), 1e-6), 1e6)
         return Scorecard(pdo: pdo, referenceScore: 50, referenceOdds: roundedOdds)
     }
 }

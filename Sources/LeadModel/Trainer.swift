@@ -205,6 +205,11 @@ public struct Trainer {
         }
         var design = built.design
         built.schema = []
+        // Refused here, before any matrix exists: the solver holds several k × k matrices (8·k² bytes
+        // each), so 30,000 terms would need tens of gigabytes.
+        if design.termCount > TrainingOptions.maxTerms {
+            throw InputError(file: display, message: Trainer.tooManyTermsMessage(design: design))
+        }
         if design.termCount == 0 {
             notices.append("no usable feature columns: the model is the intercept only")
         }
@@ -283,13 +288,17 @@ public struct Trainer {
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
         notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        notices += numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        if options.penalty == .none && k > nTrain {
+            notices.append("\(k - 1) terms and an intercept for \(nTrain) training rows: without a penalty the coefficients are not identified (keep --penalty l2, or exclude columns)")
+        }
 
         // MARK: Fit.
         let weights = classWeights(yTrain)
         let lambda = options.penalty == .none ? 0 : options.lambda
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
-        let result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda,
+        var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }
@@ -298,6 +307,14 @@ public struct Trainer {
         notices += collinearityNotices(design: design, gram: result.initialGram)
         let p = design.termCount
         let beta = result.beta
+        // Class weights change the odds the fit sees; the prior correction moves the intercept back
+        // so probabilities are of the positive outcome at the training base rate (README, Fitting).
+        let priorCorrection = options.classWeight == .balanced ? Trainer.priorCorrection(weights: weights, y: yTrain) : nil
+        if let shift = priorCorrection, shift != 0 {
+            result.intercept += shift
+            for i in result.eta.indices { result.eta[i] += shift }
+            notices.append("class weights balanced: the intercept was shifted by \(rounded(shift, 4)) (prior correction) so probabilities are of '\(target.positive)' at the training base rate; ranking is unchanged")
+        }
         let intercept = result.intercept
         if options.penalty == .none {
             let largest = beta.indices.max { abs(beta[$0]) < abs(beta[$1]) }
@@ -310,10 +327,12 @@ public struct Trainer {
         var se: [Double]?
         var interceptSE: Double?
         let covariance = result.covariance
-        if let inv = covariance {
+        if let inv = covariance, inv.diagonal.allSatisfy({ $0 >= 0 && $0.isFinite }) {
             let all = inv.diagonal.map { $0.squareRoot() }
             se = Array(all.prefix(p))
             interceptSE = all[p]
+        } else if covariance != nil {
+            notices.append("standard errors are not available: the inverse Hessian has a negative or infinite variance (separation or collinear terms)")
         } else {
             notices.append("standard errors are not available: the Hessian is singular at the solution (collinear terms)")
         }
@@ -361,7 +380,7 @@ public struct Trainer {
         let coefficients = Coefficients(
             terms: beta, intercept: intercept, standardErrors: se, interceptStandardError: interceptSE,
             standardErrorsApproximate: lambda > 0,
-            original: [], originalIntercept: 0)
+            original: [], originalIntercept: 0, priorCorrection: priorCorrection)
         var model = LeadScoreModel(
             format: LeadScoreModel.formatString, toolVersion: options.toolVersion,
             createdAt: Trainer.timestamp(), target: target, idColumn: options.idColumn, schema: schema,
@@ -379,6 +398,11 @@ public struct Trainer {
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
+        let infinite = model.coefficients.original.filter { !$0.coefficient.isFinite }.map(\.term)
+            + (model.coefficients.originalIntercept.isFinite ? [] : ["(intercept)"])
+        if !infinite.isEmpty {
+            model.notices.append("coefficients in original units beyond a 64-bit float, written as null: \(infinite.map { "'\($0)'" }.joined(separator: ", ")) (scores use the standardized coefficients and are not affected)")
+        }
         return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
     }
 
@@ -489,6 +513,26 @@ public struct Trainer {
         return y.map { $0 > 0.5 ? wPos : wNeg }
     }
 
+    /// The intercept shift that undoes class weights' effect on the odds: a weighted fit sees the
+    /// positive odds as w₁n₁ / (w₀n₀) instead of n₁ / n₀, so its intercept is off by the log of
+    /// their ratio. Shift = log(π₁/π₀) − log(w₁π₁ / (w₀π₀)) = log(w₀ / w₁); with balanced weights
+    /// w = n / (2 · class count) that is log(n₁ / n₀), the training log-odds of the positive class.
+    static func priorCorrection(weights: [Double], y: [Double]) -> Double {
+        var n1 = 0.0, n0 = 0.0, w1 = 0.0, w0 = 0.0
+        for (w, v) in zip(weights, y) {
+            if v > 0.5 { n1 += 1; w1 += w } else { n0 += 1; w0 += w }
+        }
+        guard n1 > 0, n0 > 0, w1 > 0, w0 > 0 else { return 0 }
+        return log(n1 / n0) - log(w1 / w0)
+    }
+
+    /// Why a design with more than `TrainingOptions.maxTerms` terms is refused, and what to do.
+    static func tooManyTermsMessage(design: Design) -> String {
+        let widest = design.columns.sorted { $0.terms.count > $1.terms.count }.prefix(3)
+            .map { "'\($0.name)' (\($0.terms.count))" }.joined(separator: ", ")
+        return "the design has \(design.termCount) terms from \(design.columns.count) columns, more than the \(TrainingOptions.maxTerms) a model may have (the fit holds several terms × terms matrices: \(design.termCount) terms would need about \(Int((8 * pow(Double(design.termCount), 2) / 1e9 * 6).rounded(.up))) GB); most terms: \(widest). Keep fewer columns with --exclude, or pool rare levels with a higher --min-level-count"
+    }
+
     private func resolveTarget(_ pass: FirstPass, display: String) throws -> TargetSpec {
         let seen = pass.targetCounts.sorted { $0.value.count > $1.value.count }
         let listing = seen.prefix(8).map { "'\($0.key)' (\($0.value.count) rows)" }.joined(separator: ", ")
@@ -537,6 +581,43 @@ public struct Trainer {
         return out
     }
 
+    /// Numeric and boolean columns whose observed training values alone separate the outcomes (the
+    /// largest value of one class at or below the smallest of the other): without a penalty their
+    /// coefficient runs off to infinity, as a level's does.
+    private func numericSeparationNotices(design: Design, x: EncodedRows, y: [Double], target: TargetSpec) -> [String] {
+        var out: [String] = []
+        for col in design.columns where col.type == .numeric || col.type == .boolean {
+            let values = x.column(col.term!)
+            let missing = col.missingTerm.map { x.column($0) }
+            var low = [Double.infinity, Double.infinity], high = [-Double.infinity, -Double.infinity]
+            for i in values.indices where missing?[i] != 1 {
+                let c = y[i] > 0.5 ? 1 : 0
+                low[c] = min(low[c], values[i])
+                high[c] = max(high[c], values[i])
+            }
+            guard low[0].isFinite, low[1].isFinite else { continue }
+            // Positives above negatives (c = 1 high) or below them.
+            let up = high[0] <= low[1], down = high[1] <= low[0]
+            guard up || down else { continue }
+            func raw(_ v: Double) -> String { "\(rounded(v * col.scale! + col.mean!, 9))" }
+            let (hi, lo) = up ? (1, 0) : (0, 1)
+            let outcome = { (c: Int) in c == 1 ? "'\(target.positive)'" : "not '\(target.positive)'" }
+            var what: String
+            if high[lo] < low[hi] {
+                what = "every training lead with \(col.name) ≥ \(raw(low[hi])) was \(outcome(hi)) and every one with \(col.name) ≤ \(raw(high[lo])) was \(outcome(lo))"
+            } else {
+                // Both outcomes only at the one value t where the classes meet (quasi-separation).
+                let t = raw(low[hi])
+                var sides: [String] = []
+                if low[lo] < low[hi] { sides.append("every training lead with \(col.name) < \(t) was \(outcome(lo))") }
+                if high[hi] > high[lo] { sides.append("every training lead with \(col.name) > \(t) was \(outcome(hi))") }
+                what = sides.joined(separator: " and ") + " (both outcomes only at \(t))"
+            }
+            out.append("separation: column '\(col.name)' alone separates the outcomes: \(what); without a penalty its coefficient runs off to infinity (the default --penalty l2 keeps it finite)")
+        }
+        return out
+    }
+
     private func collinearityNotices(design: Design, gram start: Matrix) -> [String] {
         let k = start.cols
         guard k > 1 else { return [] }
@@ -578,7 +659,8 @@ public struct Trainer {
             let lo = Int(pos.rounded(.down))
             let hi = min(lo + 1, values.count - 1)
             let v = values[lo] + (values[hi] - values[lo]) * (pos - Double(lo))
-            return (v * 1e9).rounded() / 1e9
+            // Rounded to 1e-9, except beyond ~1e299 where v · 1e9 would overflow (v is whole there anyway).
+            return abs(v) < 1e290 ? (v * 1e9).rounded() / 1e9 : v
         }
     }
 

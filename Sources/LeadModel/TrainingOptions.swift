@@ -39,6 +39,9 @@ public struct TrainingOptions: Sendable {
     public var referenceOdds: Double?
     /// Lowest scores of grades A, B and C (descending); nil = the training scores' quartiles.
     public var gradeCutoffs: [Double]?
+    /// The most terms a model may have; `train` refuses a wider design before building any matrix
+    /// (the fit holds several terms × terms matrices of 8-byte numbers: 5,000 terms take ~200 MB each).
+    public static let maxTerms = 5_000
     public var toolVersion = "0.0.0"
 
     public init(dataPath: String, target: String, positive: String) {

@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("L2 strength; scikit-learn's C = 1/lambda.", valueName: "x"))
     var lambda = 1.0
 
-    @Option(help: ArgumentHelp("Weight classes equally (balanced: n / (2 · class count), as scikit-learn) or not.", valueName: "none|balanced"))
+    @Option(help: ArgumentHelp("Weight classes equally (balanced: n / (2 · class count), as scikit-learn) or not. With balanced, the intercept is then shifted by log(w₀/w₁) (prior correction) so the probability stays that of the positive outcome at the training base rate.", valueName: "none|balanced"))
     var classWeight: ClassWeightChoice = .none
 
     @Option(help: ArgumentHelp("Fraction of rows held out at random (seeded) to measure the model; 0 uses every row.", valueName: "fraction"))
