@@ -12,44 +12,69 @@ extension CSVReader: RecordSource {}
 /// JSON Lines: one JSON object per line. Strings are taken as they are, numbers in their JSON text,
 /// true/false as yes/no, null (or an absent key) as missing. Blank lines are skipped. A line that is
 /// not a JSON object is an error naming the line.
+///
+/// JSON Lines has no header, so the reader makes one: the keys of the first objects (up to
+/// `JSONLinesReader.headerLines` of them, in the order first seen), read ahead and kept for `next`.
+/// A consumer checks that header against the columns it needs exactly as it checks a CSV header,
+/// so a file whose keys are misspelt or renamed is refused instead of scored as all-missing; a key
+/// absent from one line only is a missing value on that line.
 public final class JSONLinesReader: RecordSource {
+    /// How many objects are read ahead to learn the keys.
+    public static let headerLines = 1000
     public let path: String
-    public let header: [String]
+    /// The keys of the first objects, in the order first seen (empty when the input has no object).
+    public private(set) var header: [String] = []
+    private var position: [String: Int] = [:]
     private let source: ByteSource
     private var buffer: [UInt8] = []
-    private var position = 0
+    private var offset = 0
     private var finished = false
     private var line = 0
-    private var records = 0
+    /// Lines read ahead to learn the header, replayed by `next` before reading on.
+    private var pending: [(line: Int, object: [String: Any]?)] = []
     public private(set) var bytesConsumed = 0
 
-    /// `header` is the list of keys to read (the model's columns and the id column).
-    public init(path: String, header: [String]) throws(InputError) {
+    /// Opens `path` ("-" for standard input) and reads ahead to learn the keys.
+    public init(path: String) throws(InputError) {
         self.path = path
-        self.header = header
         source = try ByteSource(path: path)
+        var objects = 0
+        while objects < JSONLinesReader.headerLines, let (number, bytes) = try nextLine() {
+            let object = JSONLinesReader.object(bytes)
+            pending.append((number, object))
+            guard let object else { continue }
+            objects += 1
+            for key in object.keys.sorted() where position[key] == nil {
+                position[key] = header.count
+                header.append(key)
+            }
+        }
+        pending.reverse()
     }
 
     public var sizeInBytes: Int? { source.sizeInBytes }
 
-    /// The next line's bytes, without its line end; nil at end of input.
-    private func nextLine() throws(InputError) -> ArraySlice<UInt8>? {
+    /// The next non-blank line's number and bytes, without its line end; nil at end of input.
+    private func nextLine() throws(InputError) -> (Int, ArraySlice<UInt8>)? {
         while true {
-            if let nl = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
-                let lineBytes = buffer[position..<nl]
-                position = nl + 1
+            if let nl = buffer[offset...].firstIndex(of: UInt8(ascii: "\n")) {
+                var lineBytes = buffer[offset..<nl]
+                offset = nl + 1
                 line += 1
-                return lineBytes.last == UInt8(ascii: "\r") ? lineBytes.dropLast() : lineBytes
+                if lineBytes.last == UInt8(ascii: "\r") { lineBytes = lineBytes.dropLast() }
+                if JSONLinesReader.isBlank(lineBytes) { continue }
+                return (line, lineBytes)
             }
             if finished {
-                guard position < buffer.count else { return nil }
-                let rest = buffer[position...]
-                position = buffer.count
+                guard offset < buffer.count else { return nil }
+                let rest = buffer[offset...]
+                offset = buffer.count
                 line += 1
-                return rest
+                if JSONLinesReader.isBlank(rest) { return nil }
+                return (line, rest)
             }
-            buffer.removeFirst(position)
-            position = 0
+            buffer.removeFirst(offset)
+            offset = 0
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { chunk.deallocate() }
             let n = try source.read(into: chunk)
@@ -60,19 +85,31 @@ public final class JSONLinesReader: RecordSource {
         }
     }
 
+    private static func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    private static func object(_ bytes: ArraySlice<UInt8>) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+    }
+
     public func next(into record: inout CSVRecord) throws(InputError) -> Bool {
-        while let bytes = try nextLine() {
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            records += 1
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-                // Keep the record count and line for the caller's report, then fail this line.
-                record = CSVRecord(fields: [], line: line)
-                throw InputError(file: path, line: line, message: "not a JSON object (JSON Lines expects one object per line)")
-            }
-            record = CSVRecord(fields: header.map { JSONLinesReader.text(object[$0]) }, line: line)
-            return true
+        let number: Int
+        let object: [String: Any]?
+        if let ahead = pending.popLast() {
+            (number, object) = ahead
+        } else if let (n, bytes) = try nextLine() {
+            (number, object) = (n, JSONLinesReader.object(bytes))
+        } else {
+            return false
         }
-        return false
+        guard let object else {
+            // Keep the line for the caller's report, then fail this line.
+            record = CSVRecord(fields: [], line: number)
+            throw InputError(file: path, line: number, message: "not a JSON object (JSON Lines expects one object per line)")
+        }
+        record = CSVRecord(fields: header.map { JSONLinesReader.text(object[$0]) }, line: number)
+        return true
     }
 
     /// A JSON value as field text: strings as they are, numbers in their JSON text, true/false as
@@ -101,7 +138,7 @@ public enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 {
+                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) {
                     let hex = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

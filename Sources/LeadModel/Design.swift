@@ -170,13 +170,7 @@ public struct RowResolver: Sendable {
             if let i = position[col.name] { indices.append(i) } else { absent.append(col.name); indices.append(-1) }
         }
         if !absent.isEmpty {
-            var hint = ""
-            if header.count == 1, let other = [";", "\t", "|", ","].first(where: { header[0].contains($0) }) {
-                hint = "; the header is one field holding '\(other == "\t" ? "\\t" : other)': is the file delimited by it (--delimiter \(other == "\t" ? "tab" : "'\(other)'"))?"
-            }
-            throw InputError(file: file, line: 1,
-                             message: "the file lacks \(absent.count) column(s) the model needs: "
-                                + absent.map { "'\($0)'" }.joined(separator: ", ") + hint)
+            throw RowResolver.missingColumnsError(absent: absent, header: header, file: file)
         }
         fieldIndex = indices
         var table = ByteKeyTable(capacity: 64)
@@ -203,6 +197,36 @@ public struct RowResolver: Sendable {
         levels = table
         missingLevel = missing
         types = design.columns.map(\.type)
+    }
+
+    /// The error for a header (or the keys of JSON Lines objects) that lacks columns the model needs:
+    /// every absent column, the names in the input that look like them (another case, spacing or
+    /// punctuation), and what the input seems to be when it is not CSV with this delimiter.
+    static func missingColumnsError(absent: [String], header: [String], file: String) -> InputError {
+        var message = "the input lacks \(absent.count) column(s) the model needs: " + absent.map { "'\($0)'" }.joined(separator: ", ")
+        let lookalikes = absent.compactMap { name -> String? in
+            let found = RowResolver.lookalikes(of: name, among: header)
+            return found.isEmpty ? nil : found.map { "'\($0)'" }.joined(separator: " or ") + " for '\(name)'"
+        }
+        if !lookalikes.isEmpty {
+            message += "; it has \(lookalikes.joined(separator: ", ")) (names must match exactly: rename them)"
+        }
+        if let first = header.first?.trimmedWhitespace, first.hasPrefix("{") || first.hasPrefix("[") {
+            message += "; the input looks like JSON: read it with --input-format jsonl (or name the file .jsonl)"
+        } else if header.count == 1, let other = [";", "\t", "|", ","].first(where: { header[0].contains($0) }) {
+            message += "; the header is one field holding '\(other == "\t" ? "\\t" : other)': is the file delimited by it (--delimiter \(other == "\t" ? "tab" : "'\(other)'"))?"
+        }
+        return InputError(file: file, line: 1, message: message)
+    }
+
+    /// The names among `names` that differ from `name` only in case, spacing or punctuation
+    /// (`Page Views`, `page-views` for `page_views`): what a person probably meant.
+    public static func lookalikes(of name: String, among names: [String]) -> [String] {
+        func folded(_ s: String) -> String {
+            String(s.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(Character.init))
+        }
+        let key = folded(name)
+        return names.filter { $0 != name && folded($0) == key }
     }
 
     /// Resolves design column `c` from its trimmed field bytes.

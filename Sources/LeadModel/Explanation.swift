@@ -34,7 +34,25 @@ public struct LeadExplanation: Codable, Sendable {
         case baseScore = "base_score"
         case improvements = "what_would_raise"
     }
+
+    /// Numbers that are not finite (a lead whose values overflow the model) are written as null,
+    /// with a note saying why: JSON has no infinity.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encodeFinite(probability, forKey: .probability)
+        try c.encodeFinite(logOdds, forKey: .logOdds)
+        try c.encodeFinite(score, forKey: .score)
+        try c.encodeFinite(points, forKey: .points)
+        try c.encode(grade, forKey: .grade)
+        try c.encodeFinite(baseLogOdds, forKey: .baseLogOdds)
+        try c.encodeFinite(baseScore, forKey: .baseScore)
+        try c.encode(contributions, forKey: .contributions)
+        try c.encode(improvements, forKey: .improvements)
+        try c.encode(notes, forKey: .notes)
+    }
 }
+
 
 /// One column's push on the score.
 public struct Contribution: Codable, Sendable, Equatable {
@@ -53,6 +71,16 @@ public struct Contribution: Codable, Sendable, Equatable {
         case column, value, points, code, reason
         case logOdds = "log_odds"
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(column, forKey: .column)
+        try c.encode(value, forKey: .value)
+        try c.encodeFinite(logOdds, forKey: .logOdds)
+        try c.encodeFinite(points, forKey: .points)
+        try c.encode(code, forKey: .code)
+        try c.encode(reason, forKey: .reason)
+    }
 }
 
 /// "Change lead_source from cold_list to referral: +22 points."
@@ -67,6 +95,16 @@ public struct Improvement: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case column, from, to, points, reason
         case newScore = "new_score"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(column, forKey: .column)
+        try c.encode(from, forKey: .from)
+        try c.encode(to, forKey: .to)
+        try c.encodeFinite(points, forKey: .points)
+        try c.encodeFinite(newScore, forKey: .newScore)
+        try c.encode(reason, forKey: .reason)
     }
 }
 
@@ -127,7 +165,9 @@ public struct Explainer: Sendable {
         }
         // The log-odds the scorer computes, for the headline numbers (equal to eta up to rounding).
         let logOdds = model.logOdds(values)
-        contributions.sort { $0.logOdds != $1.logOdds ? $0.logOdds < $1.logOdds : $0.column < $1.column }
+        // NaN (a lead whose values overflow) sorts last, so the order stays a strict weak ordering.
+        func key(_ x: Double) -> Double { x.isNaN ? .infinity : x }
+        contributions.sort { key($0.logOdds) != key($1.logOdds) ? key($0.logOdds) < key($1.logOdds) : $0.column < $1.column }
         let score = sc.score(logOdds: logOdds)
         var notes: [String] = []
         for (c, value) in values.enumerated() {
@@ -147,6 +187,9 @@ public struct Explainer: Sendable {
             default:
                 break
             }
+        }
+        if !logOdds.isFinite || contributions.contains(where: { !$0.logOdds.isFinite }) {
+            notes.append("the lead's values are too large for the model: its log-odds is \(compact(logOdds)), so numbers that are not finite are shown as inf or nan (null in JSON)")
         }
         return LeadExplanation(id: id, probability: StableMath.sigmoid(logOdds), logOdds: logOdds, score: score,
                                points: sc.points(logOdds: logOdds), grade: model.grade(score: score), baseLogOdds: baseLogOdds,
@@ -247,19 +290,26 @@ public struct Explainer: Sendable {
     }
 }
 
-/// "+12.3" / "-4.0".
+/// "+12.3" / "-4.0"; beyond ±1e15 in scientific notation ("+2.4e+18"), and "+inf" / "nan" for values
+/// that are not finite. Never traps, whatever the value (no integer conversion of a computed number).
 public func signedPoints(_ p: Double) -> String {
+    guard p.isFinite else { return p.isNaN ? "nan" : (p < 0 ? "-inf" : "+inf") }
     let r = (p * 10).rounded() / 10
-    let magnitude = abs(r)
-    let whole = Int(magnitude)
-    let tenth = Int(((magnitude - Double(whole)) * 10).rounded())
-    return (r < 0 ? "-" : "+") + "\(whole).\(tenth)"
+    if abs(r) >= 1e15 { return (r < 0 ? "-" : "+") + formatted(abs(r), "%.2g") }
+    return (r < 0 ? "-" : "+") + formatted(abs(r), "%.1f")
 }
 
-/// A number for a sentence: integers without a point, others with up to 3 significant decimals.
+/// A number for a sentence: integers without a point, others with up to 3 significant decimals;
+/// "inf" / "nan" for values that are not finite.
 public func compact(_ x: Double) -> String {
+    guard x.isFinite else { return x.isNaN ? "nan" : (x < 0 ? "-inf" : "inf") }
     if x == x.rounded() && abs(x) < 1e15 { return String(Int(x)) }
-    var text = [CChar](repeating: 0, count: 32)
-    _ = withVaList([x]) { vsnprintf(&text, 32, "%.3g", $0) }
+    return formatted(x, "%.3g")
+}
+
+/// `x` through a printf format, without Foundation.
+func formatted(_ x: Double, _ format: String) -> String {
+    var text = [CChar](repeating: 0, count: 48)
+    _ = withVaList([x]) { vsnprintf(&text, 48, format, $0) }
     return String(cString: text)
 }

@@ -40,8 +40,9 @@ public struct ScoringSummary: Sendable {
 ///
 /// With an id column and more than one thread, the input is cut into chunks of whole records
 /// (`RecordChunker`) that are parsed and scored in parallel and written in order: the output bytes
-/// are the same whatever the thread count. Without an id column rows are numbered, which needs the
-/// count of records before each chunk, so that case stays sequential.
+/// are the same whatever the thread count. Without an id column rows are numbered: a chunk's rows are
+/// scored without their numbers, which the writer adds in input order (`RowNumbering`). The input is
+/// read exactly once on every path, so standard input works like a file.
 public struct Scorer {
     public let model: LeadScoreModel
     public var progress: ((Int, Int, Int?) -> Void)?
@@ -63,6 +64,11 @@ public struct Scorer {
         var firstErrors: [InputError] = []
         /// Set in fail mode: the error that stopped the run (rows before it are in `output`).
         var failure: InputError?
+        /// With deferred row numbers (no id column, parallel chunks): for each scored row, its record
+        /// number within the chunk and where its text starts in `output`. The text lacks the number,
+        /// which the writer puts in front once it knows how many records came before the chunk.
+        var rowOrdinals: [Int32] = []
+        var rowStarts: [Int] = []
 
         init(columns: Int) {
             unseen = [Int](repeating: 0, count: columns)
@@ -85,6 +91,8 @@ public struct Scorer {
         let hasMissingTerm: [Bool]
         let jsonOutput: Bool
         let idName: String
+        /// No id column and chunks parsed in parallel: row numbers are written by `RowNumbering`.
+        let deferRowNumbers: Bool
         /// Training range of numeric columns (−∞…∞ for the others).
         let lower: [Double]
         let upper: [Double]
@@ -137,12 +145,27 @@ public struct Scorer {
                     continue
                 }
                 let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+                if eta.isNaN {
+                    // Opposite infinite contributions (numbers near the largest double): no probability
+                    // can be given, so the row is reported rather than written as "nan".
+                    report(InputError(file: reader.path, line: record.line,
+                                      message: "numbers too large for the model: the lead's log-odds is not a number"))
+                    continue
+                }
                 let p = StableMath.sigmoid(eta)
                 let score = scorecard.score(logOdds: eta)
                 let grade = gradeFloors.firstIndex(where: { score >= $0 }).map { gradeBytes[$0] } ?? gradeBytes.last ?? []
+                if deferRowNumbers {
+                    r.rowOrdinals.append(Int32(truncatingIfNeeded: rowNumber))
+                    r.rowStarts.append(r.output.count)
+                }
                 if jsonOutput {
-                    let id = idIndex.map { record.displayString($0) } ?? String(rowNumber)
-                    var line = "{" + JSONText.quoted(idName) + ":" + JSONText.quoted(id) + ",\"probability\":\(p),\"score\":"
+                    var line = ""
+                    if !deferRowNumbers {
+                        let id = idIndex.map { record.displayString($0) } ?? String(rowNumber)
+                        line = "{" + JSONText.quoted(idName) + ":" + JSONText.quoted(id)
+                    }
+                    line += ",\"probability\":\(p),\"score\":"
                     line.append(String(decoding: { var b: [UInt8] = []; CSVText.appendOneDecimal(score, to: &b); return b }(), as: UTF8.self))
                     line += ",\"grade\":" + JSONText.quoted(String(decoding: grade, as: UTF8.self))
                     r.output.append(contentsOf: line.utf8)
@@ -155,7 +178,7 @@ public struct Scorer {
                 } else {
                     if let idIndex {
                         record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
-                    } else {
+                    } else if !deferRowNumbers {
                         r.output.append(contentsOf: String(rowNumber).utf8)
                     }
                     r.output.append(UInt8(ascii: ","))
@@ -191,15 +214,21 @@ public struct Scorer {
             return (nil, "row")
         }
 
-        // Parallel when there is an id column to copy and more than one thread.
+        // Chunks are parsed in parallel when there is more than one thread. The input is opened once
+        // and read once, whatever happens (standard input cannot be read twice).
         var chunker: RecordChunker?
         var reader: (any RecordSource)?
         var header: [String]
         if options.jsonInput {
-            header = model.design.columns.map(\.name)
-            let id = options.idColumn ?? model.idColumn
-            if let id, !header.contains(id) { header.append(id) }
-            reader = try JSONLinesReader(path: options.dataPath, header: header)
+            // JSON Lines has no header: the keys of the first objects stand for it, so a file whose
+            // keys do not cover the model's columns is refused like a CSV that lacks them.
+            let r = try JSONLinesReader(path: options.dataPath)
+            header = r.header
+            if header.isEmpty {  // no object at all: nothing to score, and nothing is missing
+                header = model.design.columns.map(\.name)
+                if let id = options.idColumn ?? model.idColumn, !header.contains(id) { header.append(id) }
+            }
+            reader = r
         } else if threads > 1 {
             let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter, chunkSize: 1 << 20)
             header = try c.readHeader()
@@ -211,13 +240,6 @@ public struct Scorer {
         }
         let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
         let (idIndex, idName) = try idIndexIn(header)
-        if idIndex == nil, chunker != nil {
-            // Row numbers need the sequential reader: restart from the top.
-            chunker = nil
-            let r = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
-            _ = try r.readHeader()
-            reader = r
-        }
 
         let out = try OutputSink(path: options.outPath)
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
@@ -235,15 +257,20 @@ public struct Scorer {
             failFast: options.onError == .fail, writeErrors: errors != nil,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
             hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
-            jsonOutput: options.jsonOutput, idName: idName,
+            jsonOutput: options.jsonOutput, idName: idName, deferRowNumbers: idIndex == nil && chunker != nil,
             lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
             upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
         var unseen = [Int](repeating: 0, count: design.columns.count)
         var imputed = unseen
         var outOfRange = unseen
 
+        let numbering = RowNumbering(idName: idName, json: options.jsonOutput)
         func absorb(_ r: ChunkResult) throws {
-            try r.output.withUnsafeBufferPointer { try out.write($0) }
+            if context.deferRowNumbers {
+                try numbering.write(r, firstRow: summary.rowsRead, to: out)
+            } else {
+                try r.output.withUnsafeBufferPointer { try out.write($0) }
+            }
             if let errors { try r.errorLines.withUnsafeBufferPointer { try errors.write($0) } }
             summary.rowsRead += r.read
             summary.rowsScored += r.scored
@@ -312,5 +339,30 @@ public struct Scorer {
             if outOfRange[c] > 0 { summary.outOfRange[design.columns[c].name] = outOfRange[c] }
         }
         return summary
+    }
+}
+
+/// Writes rows scored in parallel without an id column, numbering them in input order: each row's
+/// text was written without its number, which only the writer knows (the records before its chunk).
+struct RowNumbering {
+    let prefix: [UInt8]
+    let suffix: [UInt8]
+
+    init(idName: String, json: Bool) {
+        prefix = json ? Array(("{" + JSONText.quoted(idName) + ":\"").utf8) : []
+        suffix = json ? [UInt8(ascii: "\"")] : []
+    }
+
+    func write(_ r: Scorer.ChunkResult, firstRow: Int, to out: OutputSink) throws {
+        var text: [UInt8] = []
+        text.reserveCapacity(r.output.count + r.rowStarts.count * 12)
+        for i in r.rowStarts.indices {
+            let end = i + 1 < r.rowStarts.count ? r.rowStarts[i + 1] : r.output.count
+            text.append(contentsOf: prefix)
+            text.append(contentsOf: String(firstRow + Int(r.rowOrdinals[i])).utf8)
+            text.append(contentsOf: suffix)
+            text.append(contentsOf: r.output[r.rowStarts[i]..<end])
+        }
+        try text.withUnsafeBufferPointer { try out.write($0) }
     }
 }

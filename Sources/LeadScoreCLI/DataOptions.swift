@@ -45,6 +45,21 @@ struct OutcomeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Columns to keep out of the model, comma-separated (repeatable).", valueName: "a,b"))
     var exclude: [String] = []
 
+    func validate() throws {
+        if let id, id == target {
+            throw ValidationError("--id and --target are both '\(target)': the outcome cannot also identify the leads; name the id column with --id.")
+        }
+        if commaList(exclude).contains(target) {
+            throw ValidationError("--exclude names the target '\(target)': the outcome is never a model term already; remove it from --exclude.")
+        }
+        if let id, commaList(exclude).contains(id) {
+            throw ValidationError("--exclude names the id column '\(id)': the id is never a model term already; remove it from --exclude.")
+        }
+        if negative.contains(positive) {
+            throw ValidationError("--negative '\(positive)' is also the --positive value.")
+        }
+    }
+
     /// Training options with these and the shared data options filled in.
     func trainingOptions(file: String, data: DataOptions) -> TrainingOptions {
         var o = TrainingOptions(dataPath: file, target: target, positive: positive)

@@ -99,15 +99,20 @@ struct ExplainCommand: ParsableCommand {
         let reader = try CSVReader(path: path, delimiter: dataOptions.delimiterByte)
         let header = try reader.readHeader()
         let resolver = try RowResolver(design: explainer.model.design, header: header, file: path, parser: parser)
+        // Leads are found by id; without an id column, by the row number `score` prints for them
+        // (1-based, every data record counted, bad ones included).
         var idIndex: Int?
         if let idColumn {
             idIndex = header.firstIndex(of: idColumn)
-            if idIndex == nil && (leadID != nil || id != nil) {
+            if idIndex == nil && id != nil {
                 throw InputError(file: path, line: 1, columnName: idColumn, message: "no id column '\(idColumn)' in the header")
             }
+            if idIndex == nil && !dataOptions.quiet {
+                Terminal.note("the file has no id column '\(idColumn)' (the model's); leads are identified by row number, as score does")
+            }
         }
-        if leadID != nil && idIndex == nil {
-            throw ValidationError("To find a lead by id, name the id column with --id (the model has none).")
+        if let leadID, idIndex == nil, Int(leadID).map({ $0 < 1 }) ?? true {
+            throw ValidationError("Without an id column, a lead is found by its row number (the 'row' that score prints, from 1); got '\(leadID)'.")
         }
         var record = CSVRecord()
         var values: [ResolvedValue] = []
@@ -116,7 +121,7 @@ struct ExplainCommand: ParsableCommand {
         while try reader.next(into: &record) {
             row += 1
             let rowID = idIndex.map { record.displayString($0).trimmedWhitespace } ?? "\(row)"
-            if let leadID, rowID != leadID { continue }
+            if let leadID, idIndex == nil ? Int(leadID) != row : rowID != leadID { continue }
             let problem: InputError? = {
                 do { try resolver.resolve(record, into: &values); return nil } catch { return error as? InputError }
             }()
@@ -133,6 +138,9 @@ struct ExplainCommand: ParsableCommand {
             if leadID != nil { return }
         }
         if let leadID {
+            if idIndex == nil {
+                throw InputError(file: path, value: leadID, message: "no row with this number: the file has \(row) data rows")
+            }
             throw InputError(file: path, columnName: idColumn, value: leadID, message: "no lead with this id in the file")
         }
         if reported > 0 { throw ExitCode(ExitStatus.partial) }
@@ -141,11 +149,20 @@ struct ExplainCommand: ParsableCommand {
     private func explainPairs(_ pairs: [(String, String)], explainer: Explainer, parser: FieldParser, idColumn: String?) throws -> LeadExplanation {
         let design = explainer.model.design
         var given: [String: String] = [:]
-        for (k, v) in pairs { given[k] = v }
-        let known = Set(design.columns.map(\.name) + [idColumn].compactMap { $0 })
+        for (k, v) in pairs {
+            if given[k] != nil { throw ValidationError("The lead gives '\(k)' twice; give each column once.") }
+            given[k] = v
+        }
+        let known = design.columns.map(\.name) + [idColumn].compactMap { $0 }
         let unknown = pairs.map(\.0).filter { !known.contains($0) }
         if !unknown.isEmpty {
-            Terminal.note("ignored, not model columns: " + unknown.joined(separator: ", "))
+            // A misspelt column would silently be "missing": refuse, and name what was probably meant.
+            let described = unknown.map { name -> String in
+                let close = RowResolver.lookalikes(of: name, among: known)
+                return "'\(name)'" + (close.isEmpty ? "" : " (did you mean '\(close[0])'?)")
+            }
+            throw ValidationError("The lead names \(unknown.count == 1 ? "a column" : "columns") the model does not have: "
+                                  + described.joined(separator: ", ") + ". Its columns: " + known.joined(separator: ", ") + ".")
         }
         let header = design.columns.map(\.name)
         let record = CSVRecord(fields: header.map { given[$0] ?? "" }, line: 1)
@@ -191,7 +208,9 @@ enum ExplanationText {
         let half = 16
         lines.append("  " + pad("column", colWidth) + "  " + pad("value", valWidth) + "  " + leftPad("points", 7) + "  " + leftPad("lower", half) + "│" + "higher")
         for c in e.contributions {
-            let n = Int((abs(c.points) / maxAbs * Double(half)).rounded())
+            // Bar length in whole characters; a contribution that is not finite gets a full bar or none.
+            let ratio = abs(c.points) / maxAbs
+            let n = ratio.isFinite ? Int((min(ratio, 1) * Double(half)).rounded()) : (abs(c.points).isInfinite ? half : 0)
             let bar = c.points < 0
                 ? leftPad(String(repeating: "█", count: n), half) + "│"
                 : String(repeating: " ", count: half) + "│" + String(repeating: "█", count: n)
