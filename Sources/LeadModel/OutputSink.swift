@@ -6,16 +6,21 @@ import Darwin
 
 /// Buffered output to standard output or to a file that appears only when complete.
 ///
-/// A file is written under a temporary name in the same folder and renamed on `commit()`, so a killed
-/// run never leaves a half file that looks whole. A closed pipe (`leadscore score … | head`) surfaces
-/// as `OutputError.closedPipe`, which the CLI turns into a quiet exit.
+/// A regular file is written under a temporary name in its folder (`TemporaryFile`: created
+/// exclusively, removed on SIGINT/SIGTERM/SIGHUP) and renamed on `commit()`, so a killed run never
+/// leaves a half file that looks whole. Where the path leads is decided by `OutputPath.destination`:
+/// a symbolic link is written through (its target replaced, the link kept), a FIFO or device is
+/// written in place. A closed pipe (`leadscore score … | head`) surfaces as
+/// `OutputError.closedPipe`, which the CLI turns into a quiet exit.
 public final class OutputSink {
     public let path: String
     private let fd: Int32
-    private let temporaryPath: String?
+    /// Set when writing a regular file: the temporary file and the name it gets on commit.
+    private let temporary: (file: TemporaryFile, target: String)?
+    private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
     private let capacity = 1 << 18
-    private var committed = false
+    private var done = false
 
     public enum OutputError: Error, CustomStringConvertible {
         case closedPipe
@@ -23,7 +28,8 @@ public final class OutputSink {
         public var description: String {
             switch self {
             case .closedPipe: return "output pipe closed"
-            case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
+            case .cannotWrite(let path, let reason):
+                return "\(path == "-" ? "standard output" : path): cannot write: \(reason)"
             }
         }
     }
@@ -32,26 +38,30 @@ public final class OutputSink {
     public init(path: String) throws {
         self.path = path
         buffer.reserveCapacity(capacity + 4096)
-        if path == "-" {
-            fd = 1
-            temporaryPath = nil
-        } else {
-            let slash = path.lastIndex(of: "/")
-            let dir = slash.map { String(path[..<$0]) } ?? "."
-            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(name).partial-\(getpid())"
-            let d = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            if d < 0 { throw OutputError.cannotWrite(path, String(cString: strerror(errno))) }
+        switch try OutputPath.destination(of: path) {
+        case .descriptor(let d):
             fd = d
-            temporaryPath = tmp
+            temporary = nil
+            ownsDescriptor = false
+        case .inPlace(let target):
+            let d = open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+            if d < 0 { throw OutputError.cannotWrite(path, TemporaryFile.reason(errno)) }
+            fd = d
+            temporary = nil
+            ownsDescriptor = true
+        case .replace(let target):
+            let (folder, name) = OutputPath.split(target)
+            TemporaryFile.removeStale(in: folder)
+            let file = try TemporaryFile(folder: folder, name: name, reportedPath: path)
+            fd = file.descriptor
+            temporary = (file, target)
+            ownsDescriptor = true
         }
     }
 
     deinit {
-        if let temporaryPath, !committed {
-            close(fd)
-            unlink(temporaryPath)
-        }
+        guard !done else { return }
+        if let temporary { temporary.file.discard() } else if ownsDescriptor { close(fd) }
     }
 
     @inline(__always)
@@ -74,7 +84,7 @@ public final class OutputSink {
                 if n < 0 {
                     if errno == EINTR { continue }
                     if errno == EPIPE { throw OutputError.closedPipe }
-                    throw OutputError.cannotWrite(path, String(cString: strerror(errno)))
+                    throw OutputError.cannotWrite(path, TemporaryFile.reason(errno))
                 }
                 off += n
             }
@@ -85,14 +95,23 @@ public final class OutputSink {
     /// Flushes and, for a file, makes it appear under its real name.
     public func commit() throws {
         try flush()
-        guard let temporaryPath else { return }
-        if fsync(fd) != 0 && errno != EINVAL { throw OutputError.cannotWrite(path, String(cString: strerror(errno))) }
-        close(fd)
-        committed = true
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
+        guard let (file, target) = temporary else {
+            if ownsDescriptor {
+                done = true
+                if close(fd) != 0 && errno != EINTR { throw OutputError.cannotWrite(path, TemporaryFile.reason(errno)) }
+            }
+            return
+        }
+        if fsync(fd) != 0 && errno != EINVAL { throw OutputError.cannotWrite(path, TemporaryFile.reason(errno)) }
+        done = true
+        if close(fd) != 0 && errno != EINTR {
+            let reason = TemporaryFile.reason(errno)
+            TemporaryFile.remove(file.path)
             throw OutputError.cannotWrite(path, reason)
         }
+        try file.rename(to: target)
+        // The rename itself reaches the disk with the folder.
+        let folder = open(OutputPath.split(target).folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 { fsync(folder); close(folder) }
     }
 }
