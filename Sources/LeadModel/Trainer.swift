@@ -41,18 +41,25 @@ public struct Trainer {
             spooled = try Trainer.spoolStandardInput()
             path = spooled!
         }
-        defer { if let spooled { unlink(spooled) } }
+        defer { if let spooled { TemporaryFile.remove(spooled) } }
         return try train(path: path, displayName: options.dataPath)
     }
 
+    /// Copies standard input to `$TMPDIR/.leadscore-stdin.partial-PID-XXXXXX` (mode 0600, created
+    /// exclusively, removed on SIGINT/SIGTERM/SIGHUP; spools of killed runs are removed here).
+    /// The caller removes it with `TemporaryFile.remove(_:)`.
     static func spoolStandardInput() throws -> String {
-        let template = FileManager.default.temporaryDirectory.appendingPathComponent("leadscore-stdin-XXXXXX").path
-        var buffer = Array(template.utf8CString)
-        let fd = mkstemp(&buffer)
-        guard fd >= 0 else { throw InputError(file: "-", message: "cannot create a temporary file to hold standard input") }
-        let path = String(cString: buffer)
+        let folder = FileManager.default.temporaryDirectory.path
+        TemporaryFile.removeStale(in: folder, onlyName: "leadscore-stdin")
+        let spool: TemporaryFile
+        do {
+            spool = try TemporaryFile(folder: folder, name: "leadscore-stdin", mode: 0o600)
+        } catch {
+            throw InputError(file: "-", message: "cannot create a temporary file to hold standard input (\(error))")
+        }
+        let fd = spool.descriptor
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { chunk.deallocate(); close(fd) }
+        defer { chunk.deallocate() }
         while true {
             let n = Glibc.read(0, chunk.baseAddress, chunk.count)
             if n < 0 && errno == EINTR { continue }
@@ -60,11 +67,17 @@ public struct Trainer {
             var off = 0
             while off < n {
                 let w = Glibc.write(fd, chunk.baseAddress! + off, n - off)
-                if w <= 0 { throw InputError(file: "-", message: "cannot write standard input to a temporary file") }
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 {
+                    let reason = TemporaryFile.reason(errno)
+                    spool.discard()
+                    throw InputError(file: "-", message: "cannot write standard input to a temporary file: \(reason)")
+                }
                 off += w
             }
         }
-        return path
+        spool.closeDescriptor()
+        return spool.path
     }
 
     // MARK: - Pass 1
