@@ -11,6 +11,8 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// True when the input itself could not be opened (exit status 66 rather than 65).
     public var isMissingInput = false
+    /// The lead's id when the row has one (the `--errors` file carries it beside the line).
+    public var leadID: String?
 
     public init(file: String, line: Int? = nil, column: Int? = nil, columnName: String? = nil,
                 value: String? = nil, message: String, isMissingInput: Bool = false) {
@@ -57,5 +59,17 @@ extension String {
             if ch == target { out += replacement } else { out.append(ch) }
         }
         return out
+    }
+}
+
+extension InputError {
+    /// This error with the lead id of `record` (field `idIndex`) attached, when the record has that
+    /// field and it is valid UTF-8 and not empty.
+    public func withLeadID(of record: CSVRecord, idIndex: Int?) -> InputError {
+        guard let idIndex, idIndex < record.fieldCount,
+              let id = record.string(idIndex)?.trimmedWhitespace, !id.isEmpty else { return self }
+        var e = self
+        e.leadID = id
+        return e
     }
 }

@@ -3,15 +3,16 @@ import LeadData
 /// CSV text output helpers: quoting only when needed, fixed-point numbers without Foundation.
 public enum CSVText {
     /// The header of an `--errors` file: one row per input row not used.
-    public static let errorHeader = "line,column,message\n"
+    public static let errorHeader = "line,id,column,message\n"
 
-    /// One `--errors` row: the line, the column (its name when known), and the message with the
-    /// offending value (abbreviated). The file is for people: column and message are spreadsheet-safe.
+    /// One `--errors` row: the line, the lead's id (empty when the file has no id column or the row's
+    /// id cannot be read), the column (its name when known), and the message with the offending value
+    /// (abbreviated). The file is for people: id, column and message are spreadsheet-safe.
     public static func errorRow(_ e: InputError) -> String {
         let column = e.columnName ?? e.column.map(String.init) ?? ""
         var message = e.message
         if let v = e.value { message += " (value \"\(InputError.abbreviate(v))\")" }
-        return "\(e.line.map(String.init) ?? ""),\(spreadsheetCell(column)),\(spreadsheetCell(message))\n"
+        return "\(e.line.map(String.init) ?? ""),\(spreadsheetCell(e.leadID ?? "")),\(spreadsheetCell(column)),\(spreadsheetCell(message))\n"
     }
 
     /// A CSV cell of text that comes from data or names (ids, levels, column and term names, reasons,

@@ -103,7 +103,8 @@ public struct Scorer {
             var values: [ResolvedValue] = []
             values.reserveCapacity(hasMissingTerm.count)
             var count = 0
-            func report(_ e: InputError) {
+            func report(_ error: InputError) {
+                let e = error.withLeadID(of: record, idIndex: idIndex)
                 r.reported += 1
                 if r.firstErrors.count < 20 { r.firstErrors.append(e) }
                 if failFast { r.failure = e; return }
@@ -115,6 +116,7 @@ public struct Scorer {
                     more = try reader.next(into: &record)
                 } catch {
                     r.read += 1
+                    record = CSVRecord()  // the record that failed to read has no id to report
                     report(error)
                     // A JSON line that does not parse is one bad row; an unterminated CSV quote
                     // swallows the rest of the input.

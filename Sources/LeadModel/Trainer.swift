@@ -142,7 +142,7 @@ public struct Trainer {
         let positive = options.positive
         let allowed = options.negatives.isEmpty ? nil : Set(options.negatives + [positive])
 
-        let scanner = FirstPassScanner(options: options, header: header, targetIndex: pass.targetIndex, timeIndex: pass.timeIndex,
+        let scanner = FirstPassScanner(options: options, header: header, targetIndex: pass.targetIndex, timeIndex: pass.timeIndex, idIndex: pass.idIndex,
                                        features: pass.features, overrides: overrides, allowed: allowed, parser: parser, display: display)
         let threads = ScoringThreads.default
         var nextRecord = 0
@@ -267,9 +267,10 @@ public struct Trainer {
                 do {
                     try resolver.resolve(record, into: &values)
                 } catch {
-                    if options.onError == .fail { throw error }
+                    let e = error.withLeadID(of: record, idIndex: pass.idIndex)
+                    if options.onError == .fail { throw e }
                     skipped += 1
-                    if rowErrors.count < Trainer.keptErrors { rowErrors.append(error) }
+                    if rowErrors.count < Trainer.keptErrors { rowErrors.append(e) }
                     continue
                 }
                 var time: Double?
@@ -783,6 +784,7 @@ struct FirstPassScanner: Sendable {
     let header: [String]
     let targetIndex: Int
     let timeIndex: Int?
+    let idIndex: Int?
     let features: [Int]
     let overrides: [ColumnType?]
     let allowed: Set<String>?
@@ -875,8 +877,12 @@ struct FirstPassScanner: Sendable {
         return part
     }
 
-    /// The message for a row the first pass cannot use, naming line, column and value.
+    /// The message for a row the first pass cannot use, naming line, column, value and the lead's id.
     func error(_ defect: RowDefect, _ record: CSVRecord) -> InputError {
+        describe(defect, record).withLeadID(of: record, idIndex: idIndex)
+    }
+
+    private func describe(_ defect: RowDefect, _ record: CSVRecord) -> InputError {
         let ti = targetIndex
         switch defect {
         case .fieldCount:

@@ -58,5 +58,8 @@ final class ProgressLine: @unchecked Sendable {
 }
 
 /// Fixed-precision formatting for summaries.
-func fmt(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+/// Beyond ±1e15 (a model or lead whose numbers overflow) in scientific notation, never 300 digits.
+func fmt(_ x: Double, _ digits: Int = 3) -> String {
+    abs(x) < 1e15 || !x.isFinite ? String(format: "%.\(digits)f", x) : String(format: "%.3g", x)
+}
 func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }

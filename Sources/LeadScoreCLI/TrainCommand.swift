@@ -89,6 +89,9 @@ struct TrainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if out == "-" {
+            throw ValidationError("--out - : a model file cannot go to standard output; give a path (the summary goes to standard output, as JSON with --json).")
+        }
         if numeric != "linear" { throw ValidationError("--numeric supports only 'linear' for now, got '\(numeric)'.") }
         if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be at least 0 and below 1, got \(holdout).") }
         if holdoutAfter != nil && time == nil { throw ValidationError("--holdout-after needs --time COLUMN to know each lead's date.") }

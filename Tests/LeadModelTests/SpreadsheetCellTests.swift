@@ -41,11 +41,11 @@ import Testing
 
     @Test func errorRowsNeutralizeColumnAndMessageButNotTheLine() {
         let plain = InputError(file: "f.csv", line: 4, column: 13, message: "expected 14 fields, found 13")
-        #expect(CSVText.errorRow(plain) == "4,13,\"expected 14 fields, found 13\"\n")
+        #expect(CSVText.errorRow(plain) == "4,,13,\"expected 14 fields, found 13\"\n")
         let named = InputError(file: "f.csv", line: 6, column: 2, columnName: "-2+3", value: "=1+1\u{1B}[2J",
                                message: "text in a numeric column")
-        #expect(CSVText.errorRow(named) == "6,\"'-2+3\",\"text in a numeric column (value \"\"=1+1\\x1b[2J\"\")\"\n")
+        #expect(CSVText.errorRow(named) == "6,,\"'-2+3\",\"text in a numeric column (value \"\"=1+1\\x1b[2J\"\")\"\n")
         let led = InputError(file: "f.csv", line: 7, columnName: "@SUM(A1)", message: "=cmd")
-        #expect(CSVText.errorRow(led) == "7,\"'@SUM(A1)\",\"'=cmd\"\n")
+        #expect(CSVText.errorRow(led) == "7,,\"'@SUM(A1)\",\"'=cmd\"\n")
     }
 }

@@ -91,10 +91,10 @@ import Testing
         #expect(r.status == 3)
         let scored = CLI.read(out).split(separator: "\n").count - 1
         let errorLines = CLI.read(errors).split(separator: "\n")
-        #expect(errorLines.first == "line,column,message")
+        #expect(errorLines.first == "line,id,column,message")
         #expect(scored + errorLines.count - 1 == 10)
         #expect(errorLines.contains { $0.hasPrefix("4,") && $0.contains("expected 14 fields, found 15") })
-        #expect(errorLines.contains { $0.hasPrefix("6,page_views,") && $0.contains("text in a numeric column") && $0.contains("many") })
+        #expect(errorLines.contains { $0.hasPrefix("6,") && $0.contains(",page_views,") && $0.contains("text in a numeric column") && $0.contains("many") })
     }
 
     @Test func badModelFilesAreRefusedWithStatus65Or66() throws {

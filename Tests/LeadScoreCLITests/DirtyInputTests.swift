@@ -9,7 +9,7 @@ import Testing
         var status: Int32
         var rowsIn: Int
         var scored: Int
-        /// Expected prefixes of the error rows (`line,column,message`, the message CSV-quoted when it
+        /// Expected prefixes of the error rows (`line,id,column,message`, the message CSV-quoted when it
         /// holds a comma or a quote).
         var errors: [String]
         /// Text expected on standard error.
@@ -22,12 +22,12 @@ import Testing
         Case(file: "quoted-commas.csv", status: 0, rowsIn: 5, scored: 5, errors: []),
         Case(file: "crlf.csv", status: 0, rowsIn: 5, scored: 5, errors: []),
         Case(file: "bom.csv", status: 0, rowsIn: 5, scored: 5, errors: []),
-        Case(file: "too-few-fields.csv", status: 3, rowsIn: 5, scored: 4, errors: ["4,13,\"expected 14 fields, found 13\""]),
-        Case(file: "too-many-fields.csv", status: 3, rowsIn: 5, scored: 4, errors: ["5,15,\"expected 14 fields, found 15\""]),
-        Case(file: "unterminated-quote.csv", status: 3, rowsIn: 6, scored: 5, errors: ["7,3,unterminated quoted field"]),
-        Case(file: "invalid-utf8.csv", status: 3, rowsIn: 5, scored: 4, errors: ["3,industry,\"value is not valid UTF-8"]),
+        Case(file: "too-few-fields.csv", status: 3, rowsIn: 5, scored: 4, errors: ["4,D3,13,\"expected 14 fields, found 13\""]),
+        Case(file: "too-many-fields.csv", status: 3, rowsIn: 5, scored: 4, errors: ["5,D4,15,\"expected 14 fields, found 15\""]),
+        Case(file: "unterminated-quote.csv", status: 3, rowsIn: 6, scored: 5, errors: ["7,,3,unterminated quoted field"]),
+        Case(file: "invalid-utf8.csv", status: 3, rowsIn: 5, scored: 4, errors: ["3,D2,industry,\"value is not valid UTF-8"]),
         Case(file: "nan-inf-overflow.csv", status: 3, rowsIn: 5, scored: 2,
-             errors: ["2,company_size,\"text in a numeric column", "3,page_views,\"text in a numeric column", "4,page_views,\"number out of range"]),
+             errors: ["2,D1,company_size,\"text in a numeric column", "3,D2,page_views,\"text in a numeric column", "4,D3,page_views,\"number out of range"]),
         Case(file: "negative-zero-and-counts.csv", status: 0, rowsIn: 5, scored: 5, errors: [],
              note: "numbers outside the training range (scored by extending the line): marketing_touches 1, page_views 1"),
         Case(file: "huge-field.csv", status: 0, rowsIn: 5, scored: 5, errors: [], note: "industry 1"),
@@ -87,7 +87,7 @@ import Testing
         #expect(CLI.read(out) == csv.stdout, "JSON Lines and CSV disagree")
         let errorRows = CLI.read(errors).split(separator: "\n")
         #expect(errorRows.count == 2)
-        #expect(errorRows[1].hasPrefix("4,,not a JSON object"))
+        #expect(errorRows[1].hasPrefix("4,,,not a JSON object"))
     }
 
     @Test func jsonLinesOut() throws {

@@ -148,7 +148,7 @@ import Testing
         #expect(Self.rawControls(r.stderr).isEmpty, "\(Self.rawControls(r.stderr))")
         #expect(r.stderr.contains("@SUM(A1) 1, \(Self.oscColumnShown) 1"), "\(r.stderr)")
         #expect(r.stderr.contains("(column '-2+3', value \"many\\x1b]0;x\\x07\")"), "\(r.stderr)")
-        #expect(CLI.read(errors) == "line,column,message\n7,\"'-2+3\",\"text in a numeric column: expected a number (value \"\"many\\x1b]0;x\\x07\"\")\"\n")
+        #expect(CLI.read(errors) == "line,id,column,message\n7,L900,\"'-2+3\",\"text in a numeric column: expected a number (value \"\"many\\x1b]0;x\\x07\"\")\"\n")
         // score's output is for machines: the id and the reason codes are written as they came.
         let scored = CLI.read(out)
         #expect(scored.contains("\n=1+1,"), "\(scored)")

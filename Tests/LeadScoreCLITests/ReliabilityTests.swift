@@ -239,4 +239,29 @@ import Testing
         #expect(beyond.status == 65)
         #expect(beyond.stderr.contains("5000 data rows"), "\(beyond.stderr)")
     }
+
+    @Test func errorRowsCarryTheLeadID() throws {
+        // Training: a bad target and a bad number, each reported with its lead's id beside the line.
+        var lines = CLI.read(CLI.root + "/datasets/leads.csv").split(separator: "\n").prefix(800).map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        func corrupt(_ row: Int, _ column: String, _ value: String) {
+            var fields = lines[row].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[header.firstIndex(of: column)!] = value
+            lines[row] = fields.joined(separator: ",")
+        }
+        corrupt(10, "status", "maybe")
+        corrupt(20, "page_views", "lots")
+        let ids = [10, 20].map { String(lines[$0].split(separator: ",")[0]) }
+        let data = dir + "/train-dirty.csv"
+        CLI.write(lines.joined(separator: "\n") + "\n", to: data)
+        let errors = dir + "/train-errors.csv"
+        let r = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--negative", "rejected", "--id", "lead_id",
+                             "--exclude", "reject_reason", "--type", "page_views=numeric", "--on-error", "skip", "--errors", errors,
+                             "--out", dir + "/m.json", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = CLI.read(errors).split(separator: "\n").map(String.init)
+        #expect(rows.first == "line,id,column,message")
+        #expect(rows.contains { $0.hasPrefix("11,\(ids[0]),status,") }, "\(rows)")
+        #expect(rows.contains { $0.hasPrefix("21,\(ids[1]),page_views,") }, "\(rows)")
+    }
 }
