@@ -48,6 +48,8 @@ public enum ExitStatus {
     public static let dataError: Int32 = 65
     public static let noInput: Int32 = 66
     public static let internalError: Int32 = 70
+    /// An output file cannot be created or written (sysexits EX_CANTCREAT).
+    public static let cannotCreate: Int32 = 73
 }
 
 /// Runs a command body, mapping library errors to messages on standard error and exit statuses.
@@ -59,12 +61,12 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(e.isMissingInput ? ExitStatus.noInput : ExitStatus.dataError)
     } catch let e as ModelFileError {
         Terminal.error(e.description)
-        throw ExitCode(e.message == "no such model file" ? ExitStatus.noInput : ExitStatus.dataError)
+        throw ExitCode(e.cannotOpen ? ExitStatus.noInput : ExitStatus.dataError)
     } catch OutputSink.OutputError.closedPipe {
         throw ExitCode.success
     } catch let e as OutputSink.OutputError {
         Terminal.error(e.description)
-        throw ExitCode(ExitStatus.noInput + 7)  // 73: cannot create output (sysexits EX_CANTCREAT)
+        throw ExitCode(ExitStatus.cannotCreate)
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {

@@ -93,6 +93,7 @@ struct PatternsCommand: ParsableCommand {
         if by != nil && time == nil { throw ValidationError("--by breaks the monthly rejection rate down, so it needs --time COLUMN.") }
         if !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must be between 0 and 1.") }
         if minSupport <= 0 { throw ValidationError("--min-support must be positive.") }
+        try requireDistinctOutputs([("the report (standard output)", "-"), ("--recycle-out", recycleOut)])
     }
 
     func run() throws {

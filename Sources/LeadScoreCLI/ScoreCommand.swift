@@ -56,6 +56,7 @@ struct ScoreCommand: ParsableCommand {
 
     func validate() throws {
         if reasons < 0 { throw ValidationError("--reasons must be ≥ 0.") }
+        try requireDistinctOutputs([("--out", out), ("--errors", errors)])
     }
 
     func run() throws {

@@ -112,9 +112,11 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--type takes COLUMN=numeric|boolean|categorical|date, got '\(t)'.")
             }
         }
+        try requireDistinctOutputs([("--out", out ?? TrainCommand.defaultPath(for: file)), ("--errors", errors)])
     }
 
     func run() throws {
+        signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
             var o = outcome.trainingOptions(file: file, data: data)
             for t in types {
@@ -149,11 +151,7 @@ struct TrainCommand: ParsableCommand {
                 for e in outcome.rowErrors { try sink.write(CSVText.errorRow(e)) }
                 try sink.commit()
             }
-            if json {
-                print(TrainingSummary.json(outcome, path: path))
-            } else {
-                print(TrainingSummary.text(outcome, path: path))
-            }
+            try writeStandardOutput((json ? TrainingSummary.json(outcome, path: path) : TrainingSummary.text(outcome, path: path)) + "\n")
             if !data.quiet {
                 for e in outcome.rowErrors.prefix(5) { Terminal.note("skipped: \(e.description)") }
                 if outcome.skippedRows > 5 { Terminal.note("… \(outcome.skippedRows - 5) more skipped rows\(errors == nil ? " (list them all with --errors FILE)" : " in \(errors!)")") }

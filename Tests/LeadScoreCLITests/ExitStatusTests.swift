@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// The exit statuses of the README: 66 for an input that cannot be opened, 73 for an output that
+/// cannot be created or written, with the operating system's reason in the message.
+@Suite(.serialized) struct ExitStatusTests {
+    let dir = CLI.temporaryDirectory()
+
+    func model() throws -> String { try CLI.bundledModel(in: dir) }
+
+    let train = ["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id", "--exclude", "reject_reason"]
+
+    @Test func aModelThatCannotBeOpenedIs66() throws {
+        let folderAsModel = dir + "/a-folder.json"
+        try FileManager.default.createDirectory(atPath: folderAsModel, withIntermediateDirectories: true)
+        _ = try model()
+        for (path, reason) in [(folderAsModel, "Is a directory"), (dir + "/nope.json", "no such model file"),
+                               (dir + "/leads.json/x.json", "Not a directory")] {
+            for command in [["score", "datasets/new-leads.csv", "--model", path], ["drivers", "--model", path],
+                            ["explain", "--model", path, "--lead", "page_views=3"]] {
+                let r = try CLI.run(command)
+                #expect(r.status == 66, "\(command): \(r.stderr)")
+                #expect(r.stderr.contains(reason), "\(command): \(r.stderr)")
+            }
+        }
+    }
+
+    @Test func aModelFileThatCannotBeCreatedIs73WithTheReason() throws {
+        let file = dir + "/plain.txt"
+        CLI.write("a file, not a folder\n", to: file)
+        // Paths no user can create, root included (tests run as root in CI).
+        for (out, reason) in [(file + "/model.json", "Not a directory"), (file + "/sub/model.json", "Not a directory"),
+                              ("/proc/leadscore-test/model.json", "No such file or directory"), (dir, "Is a directory")] {
+            let r = try CLI.run(train + ["--out", out, "--quiet"])
+            #expect(r.status == 73, "\(out): \(r.stderr)")
+            #expect(r.stderr.contains(reason), "\(out): \(r.stderr)")
+            #expect(!r.stderr.contains("internal error") && !r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+        }
+        #expect(CLI.read(file) == "a file, not a folder\n")
+        // Missing folders are still created.
+        let nested = try CLI.run(train + ["--out", dir + "/new/folders/model.json", "--quiet"])
+        #expect(nested.status == 0, "\(nested.stderr)")
+        #expect(CLI.read(dir + "/new/folders/model.json").contains("leadscore-model/1"))
+    }
+
+    @Test func scoresThatCannotBeWrittenAre73() throws {
+        let model = try model()
+        let file = dir + "/plain.txt"
+        CLI.write("a file, not a folder\n", to: file)
+        for args in [["--out", file + "/scored.csv"], ["--errors", file + "/errors.csv"]] {
+            let r = try CLI.run(["score", "datasets/new-leads.csv", "--model", model, "--quiet"] + args)
+            #expect(r.status == 73, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains("Not a directory"), "\(args): \(r.stderr)")
+        }
+    }
+
+    /// Linux's /dev/full fails every write with ENOSPC, as a full disk would.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func aFullStandardOutputIs73NotSuccess() throws {
+        let model = try model()
+        let commands = [
+            train.map { "'\($0)'" }.joined(separator: " ") + " --out '\(dir)/full.json' --json --quiet",
+            train.map { "'\($0)'" }.joined(separator: " ") + " --out '\(dir)/full.json' --quiet",
+            "drivers --model '\(model)'",
+            "drivers --model '\(model)' --format json",
+            "explain N0000005 --model '\(model)' --data datasets/new-leads.csv",
+            "score datasets/new-leads.csv --model '\(model)' --quiet",
+            "generate --rows 10 --seed 1",
+        ]
+        for command in commands {
+            let r = try CLI.shell("\"$LEADSCORE\" \(command) > /dev/full")
+            #expect(r.status == 73, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("standard output: cannot write: No space left on device"), "\(command): \(r.stderr)")
+        }
+        let scores = try CLI.shell("\"$LEADSCORE\" score datasets/new-leads.csv --model '\(model)' --quiet --out /dev/full")
+        #expect(scores.status == 73, "\(scores.stderr)")
+        #expect(scores.stderr.contains("/dev/full: cannot write: No space left on device"), "\(scores.stderr)")
+    }
+}
