@@ -26,32 +26,3 @@ public enum AtomicFile {
         }
     }
 }
-
-/// Reading a whole file with POSIX calls, so a failure says why (errno).
-public enum FileContents {
-    public struct ReadError: Error {
-        public var code: Int32
-        public var reason: String { TemporaryFile.reason(code) }
-    }
-
-    /// The file's bytes; a folder fails with EISDIR.
-    public static func read(_ path: String) throws(ReadError) -> Data {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(code: errno) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ReadError(code: errno) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw ReadError(code: EISDIR) }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(code: errno)
-            }
-            if n == 0 { return data }
-            data.append(contentsOf: chunk[0..<n])
-        }
-    }
-}
