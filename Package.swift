@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -24,9 +26,17 @@ let package = Package(
         .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData", "CSHA256"]),
         .target(name: "LeadAnalysis", dependencies: ["LeadModel", "LinearAlgebra"]),
         .target(
+            name: "LeadServe",
+            dependencies: [
+                "LeadModel", "LeadData",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "LeadScoreCLI",
             dependencies: [
-                "LeadModel", "LeadData", "LeadAnalysis",
+                "LeadModel", "LeadData", "LeadAnalysis", "LeadServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

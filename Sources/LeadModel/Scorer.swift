@@ -254,14 +254,9 @@ public struct Scorer {
 
         let design = model.design
         let context = Context(
-            resolver: resolver, compiled: CompiledScorer(model: model), scorecard: model.scorecard,
-            reasons: options.reasons, idIndex: idIndex,
-            failFast: options.onError == .fail, writeErrors: errors != nil,
-            gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
-            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
-            jsonOutput: options.jsonOutput, idName: idName, deferRowNumbers: idIndex == nil && chunker != nil,
-            lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
-            upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
+            model: model, resolver: resolver, compiled: CompiledScorer(model: model), reasons: options.reasons,
+            idIndex: idIndex, idName: idName, failFast: options.onError == .fail, writeErrors: errors != nil,
+            jsonOutput: options.jsonOutput, deferRowNumbers: idIndex == nil && chunker != nil)
         var unseen = [Int](repeating: 0, count: design.columns.count)
         var imputed = unseen
         var outOfRange = unseen

@@ -147,33 +147,11 @@ struct ExplainCommand: ParsableCommand {
     }
 
     private func explainPairs(_ pairs: [(String, String)], explainer: Explainer, parser: FieldParser, idColumn: String?) throws -> LeadExplanation {
-        let design = explainer.model.design
-        var given: [String: String] = [:]
-        for (k, v) in pairs {
-            if given[k] != nil { throw ValidationError("The lead gives '\(k)' twice; give each column once.") }
-            given[k] = v
+        do {
+            return try GivenLead.explain(pairs, explainer: explainer, parser: parser, idColumn: idColumn, improvements: suggestions)
+        } catch let problem as GivenLead.Problem {
+            throw ValidationError(problem.message)
         }
-        let known = design.columns.map(\.name) + [idColumn].compactMap { $0 }
-        let unknown = pairs.map(\.0).filter { !known.contains($0) }
-        if !unknown.isEmpty {
-            // A misspelt column would silently be "missing": refuse, and name what was probably meant.
-            let described = unknown.map { name -> String in
-                let close = RowResolver.lookalikes(of: name, among: known)
-                return "'\(name)'" + (close.isEmpty ? "" : " (did you mean '\(close[0])'?)")
-            }
-            throw ValidationError("The lead names \(unknown.count == 1 ? "a column" : "columns") the model does not have: "
-                                  + described.joined(separator: ", ") + ". Its columns: " + known.joined(separator: ", ") + ".")
-        }
-        let header = design.columns.map(\.name)
-        let record = CSVRecord(fields: header.map { given[$0] ?? "" }, line: 1)
-        let resolver = try RowResolver(design: design, header: header, file: "lead", parser: parser)
-        var values: [ResolvedValue] = []
-        try resolver.resolve(record, into: &values)
-        var e = explainer.explain(id: idColumn.flatMap { given[$0] } ?? "lead", values: values,
-                                  raw: { c in (given[header[c]] ?? "").trimmedWhitespace }, improvements: suggestions)
-        let absent = header.filter { given[$0] == nil }
-        if !absent.isEmpty { e.notes.append("not given, treated as missing: " + absent.joined(separator: ", ")) }
-        return e
     }
 
     /// 'a=1,b=two' → [(a, 1), (b, two)].

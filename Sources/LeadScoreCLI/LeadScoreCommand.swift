@@ -17,6 +17,7 @@ public struct LeadScoreCommand: ParsableCommand {
               leadscore explain L0000123 --model models/leads-2026-11-29.json --data leads.csv
               leadscore drivers --model models/leads-2026-11-29.json
               leadscore patterns leads.csv --target status --positive accepted --reason-column reject_reason
+              leadscore serve --model models/leads-2026-11-29.json --port 8080
 
             Exit status:
               0   success (every row scored)
@@ -24,6 +25,7 @@ public struct LeadScoreCommand: ParsableCommand {
               64  usage error (bad or missing options)
               65  bad data: an input row, a model file or a value that cannot be used
               66  an input file cannot be opened
+              69  serve: the address cannot be listened on (in use, not this machine's)
               70  internal error (a bug: please report it)
               73  an output file cannot be created
 
@@ -35,7 +37,7 @@ public struct LeadScoreCommand: ParsableCommand {
                                       (default 1: only small factorizations there)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ServeCommand.self]
     )
 
     public init() {}
@@ -47,6 +49,8 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     public static let dataError: Int32 = 65
     public static let noInput: Int32 = 66
+    /// `serve` cannot listen on its address (sysexits EX_UNAVAILABLE).
+    public static let unavailable: Int32 = 69
     public static let internalError: Int32 = 70
     /// An output file cannot be created or written (sysexits EX_CANTCREAT).
     public static let cannotCreate: Int32 = 73

@@ -1,0 +1,133 @@
+import LeadData
+
+/// Scores leads given as fields (the keys and values of JSON objects, as `score` reads JSON Lines)
+/// through the very loop `Scorer` runs over a file, so the output is byte for byte the JSON Lines
+/// rows of `leadscore score --format jsonl --reasons K` on the same leads.
+///
+/// For a server: built once per model, then shared by every request (it holds no mutable state).
+/// A request's leads are checked as `score` checks a JSON Lines file: the keys of the first
+/// `JSONLinesReader.headerLines` leads stand for a header, which must cover the model's columns
+/// (the error names every absent column and the keys that look like them); a key absent from one
+/// lead only is a missing value there. Other keys are ignored, as extra columns are.
+public struct LeadScorer: Sendable {
+    public let model: LeadScoreModel
+    let compiled: CompiledScorer
+    /// The model's columns (then the id column, when the leads carry it): the header the fields are
+    /// laid out in, whatever order or extra keys the leads have.
+    let withID: RowResolver?
+    let withoutID: RowResolver
+
+    /// The source name error messages give (`request:3: …`).
+    public static let source = "request"
+
+    public init(model: LeadScoreModel, extraMissing: [String] = []) throws {
+        self.model = model
+        compiled = CompiledScorer(model: model)
+        let parser = FieldParser(extraMissing: model.missingMarkers + extraMissing)
+        let columns = model.design.columns.map(\.name)
+        withoutID = try RowResolver(design: model.design, header: columns, file: LeadScorer.source, parser: parser)
+        if let id = model.idColumn, !columns.contains(id) {
+            withID = try RowResolver(design: model.design, header: columns + [id], file: LeadScorer.source, parser: parser)
+        } else {
+            withID = nil
+        }
+    }
+
+    /// One lead: its line (or position) in the request, and its fields; a key that is absent is not
+    /// given, an empty value is missing.
+    public struct Lead: Sendable {
+        public var line: Int
+        public var fields: [String: String]
+        public init(line: Int, fields: [String: String]) {
+            self.line = line
+            self.fields = fields
+        }
+    }
+
+    /// Leads whose keys do not cover the model's columns, as `score` refuses such a file.
+    public struct MissingColumns: Error, Sendable, CustomStringConvertible {
+        /// Every column the model needs and no lead's key names.
+        public var columns: [String]
+        /// For an absent column, the keys that differ from it only in case, spacing or punctuation.
+        public var lookalikes: [String: [String]]
+        /// The message `score` gives for such a file.
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// The JSON Lines rows of `score --format jsonl --reasons K` for `leads`, one line each, in order.
+    /// Without the model's id column among the keys, leads are numbered from 1, as `score` numbers rows.
+    ///
+    /// - Throws: `MissingColumns` for keys that do not cover the model's columns (every absent column
+    ///   named, with look-alike keys), an `InputError` for the first lead whose value does not fit
+    ///   its column (line, column and value), exactly as `score --on-error fail` stops.
+    public func scoreJSONLines(_ leads: [Lead], reasons: Int) throws -> [UInt8] {
+        // The keys standing for a header: in the order first seen, each lead's keys sorted, as
+        // `JSONLinesReader` learns them.
+        var keys: [String] = []
+        var seen = Set<String>()
+        for lead in leads.prefix(JSONLinesReader.headerLines) {
+            for key in lead.fields.keys.sorted() where seen.insert(key).inserted { keys.append(key) }
+        }
+        let absent = model.design.columns.map(\.name).filter { !seen.contains($0) }
+        if !absent.isEmpty, !leads.isEmpty {
+            var lookalikes: [String: [String]] = [:]
+            for name in absent {
+                let found = RowResolver.lookalikes(of: name, among: keys)
+                if !found.isEmpty { lookalikes[name] = found }
+            }
+            throw MissingColumns(columns: absent, lookalikes: lookalikes,
+                                 message: RowResolver.missingColumnsError(absent: absent, header: keys, file: LeadScorer.source).message)
+        }
+        let carriesID = model.idColumn.map { seen.contains($0) } ?? false
+        let resolver = carriesID ? (withID ?? withoutID) : withoutID
+        let idIndex = resolver.header.count > model.design.columns.count ? resolver.header.count - 1 : nil
+        let context = Scorer.Context(model: model, resolver: resolver, compiled: compiled, reasons: min(reasons, model.design.columns.count),
+                                     idIndex: idIndex, idName: idIndex.map { resolver.header[$0] } ?? "row",
+                                     failFast: true, writeErrors: false, jsonOutput: true, deferRowNumbers: false)
+        let source = LeadRecords(leads: leads, header: resolver.header)
+        var result = Scorer.ChunkResult(columns: model.design.columns.count)
+        var rowNumber = 0
+        context.process(source, into: &result, rowNumber: &rowNumber)
+        if let failure = result.failure { throw failure }
+        return result.output
+    }
+}
+
+/// Leads laid out as records of a fixed header, for `Scorer.Context.process`.
+final class LeadRecords: RecordSource {
+    let path = LeadScorer.source
+    private let leads: [LeadScorer.Lead]
+    private let header: [String]
+    private var next = 0
+
+    init(leads: [LeadScorer.Lead], header: [String]) {
+        self.leads = leads
+        self.header = header
+    }
+
+    func next(into record: inout CSVRecord) throws(InputError) -> Bool {
+        guard next < leads.count else { return false }
+        let lead = leads[next]
+        next += 1
+        record = CSVRecord(fields: header.map { lead.fields[$0] ?? "" }, line: lead.line)
+        return true
+    }
+}
+
+extension Scorer.Context {
+    /// The per-row work of scoring with `model` through `resolver`: shared by `Scorer.run` (a file)
+    /// and `LeadScorer` (leads of a request).
+    init(model: LeadScoreModel, resolver: RowResolver, compiled: CompiledScorer, reasons: Int, idIndex: Int?, idName: String,
+         failFast: Bool, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool) {
+        let design = model.design
+        self.init(
+            resolver: resolver, compiled: compiled, scorecard: model.scorecard,
+            reasons: reasons, idIndex: idIndex, failFast: failFast, writeErrors: writeErrors,
+            gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
+            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
+            jsonOutput: jsonOutput, idName: idName, deferRowNumbers: deferRowNumbers,
+            lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
+            upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
+    }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Foundation
+import Testing
+
+/// `leadscore serve`: the built binary on a free port of 127.0.0.1, talked to over a socket; every
+/// expected number comes from `leadscore score` / `leadscore explain` on the same leads.
+@Suite(.serialized) struct ServeTests {
+    static let model = "models/leads.json"
+
+    /// The bundled new leads as JSON Lines: numbers as JSON numbers, yes/no as true/false, so the
+    /// server and `score` read the same typed values.
+    static func newLeadsJSONL(limit: Int = 400, dropping: Set<String> = []) -> (objects: [[String: Any]], text: String) {
+        let lines = CLI.read(CLI.root + "/datasets/new-leads.csv").split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var objects: [[String: Any]] = []
+        var text = ""
+        for line in lines.dropFirst().prefix(limit) {
+            var object: [String: Any] = [:]
+            for (k, v) in zip(header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)) where !dropping.contains(k) {
+                if k == "lead_id" || k == "created_at" { object[k] = v }
+                else if v.isEmpty { object[k] = NSNull() }
+                else if let n = Int(v) { object[k] = n }
+                else if v == "yes" || v == "no" { object[k] = v == "yes" }
+                else { object[k] = v }
+            }
+            objects.append(object)
+            text += String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) + "\n"
+        }
+        return (objects, text)
+    }
+
+    /// `leadscore score FILE.jsonl --format jsonl --reasons K`'s output.
+    static func cliScores(_ jsonl: String, reasons: Int = 3, model: String = ServeTests.model) throws -> String {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        CLI.write(jsonl, to: dir + "/leads.jsonl")
+        let r = try CLI.run(["score", dir + "/leads.jsonl", "--model", model, "--format", "jsonl", "--reasons", String(reasons), "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout
+    }
+
+    @Test func scoreEqualsTheCLIByteForByte() throws {
+        let server = try ServeProcess(model: Self.model)
+        let leads = Self.newLeadsJSONL()
+        let expected = try Self.cliScores(leads.text)
+        #expect(expected.split(separator: "\n").count == 400)
+
+        // JSON Lines in, JSON Lines out: the same bytes.
+        let lines = try server.request("POST", "/v1/score", body: leads.text)
+        #expect(lines.status == 200)
+        #expect(lines.headers["content-type"] == "application/x-ndjson")
+        #expect(lines.text == expected)
+
+        // An array: the same objects, in order.
+        let arrayBody = String(decoding: try JSONSerialization.data(withJSONObject: leads.objects), as: UTF8.self)
+        let array = try server.request("POST", "/v1/score", body: arrayBody)
+        #expect(array.status == 200)
+        #expect(array.text == "[" + expected.split(separator: "\n").joined(separator: ",") + "]\n")
+
+        // One lead at a time, keys in any order: each its line of the CLI's output.
+        let expectedLines = expected.split(separator: "\n").map { $0 + "\n" }
+        for i in [0, 1, 7, 123, 399] {
+            let one = try server.request("POST", "/v1/score", body: String(decoding: try JSONSerialization.data(withJSONObject: leads.objects[i]), as: UTF8.self))
+            #expect(one.status == 200)
+            #expect(one.text == expectedLines[i], "lead \(i)")
+        }
+
+        // Other reason counts, as --reasons K.
+        for k in [0, 1, 12] {
+            let r = try server.request("POST", "/v1/score?reasons=\(k)", body: leads.text)
+            #expect(r.text == (try Self.cliScores(leads.text, reasons: k)), "reasons \(k)")
+        }
+    }
+
+    @Test func leadsWithoutAnIDAreNumberedAsScoreNumbersRows() throws {
+        let server = try ServeProcess(model: Self.model)
+        let leads = Self.newLeadsJSONL(limit: 30, dropping: ["lead_id"])
+        let r = try server.request("POST", "/v1/score", body: leads.text)
+        #expect(r.status == 200)
+        #expect(r.text == (try Self.cliScores(leads.text)))
+        #expect(r.text.hasPrefix("{\"row\":\"1\","))
+    }
+
+    @Test func explainEqualsTheCLIsJSON() throws {
+        let server = try ServeProcess(model: Self.model)
+        let leads = [
+            #"{"lead_source": "cold_list", "page_views": 3}"#,
+            #"{"lead_id": "X1", "lead_source": "event", "industry": "retail", "budget_confirmed": false, "webinar_attended": "no", "page_views": 5, "days_since_last_activity": 8}"#,
+            #"{"industry": "never-seen-industry", "company_size": 99999999, "email_type": null}"#,
+        ]
+        for lead in leads {
+            let cli = try CLI.run(["explain", "--model", Self.model, "--format", "json"], stdin: lead)
+            #expect(cli.status == 0, "\(cli.stderr)")
+            let r = try server.request("POST", "/v1/explain", body: lead)
+            #expect(r.status == 200)
+            #expect(r.text == cli.stdout)
+        }
+        let cli = try CLI.run(["explain", "--model", Self.model, "--format", "json", "--suggestions", "5"], stdin: leads[0])
+        #expect(try server.request("POST", "/v1/explain?suggestions=5", body: leads[0]).text == cli.stdout)
+    }
+
+    @Test func modelHealthAndMetrics() throws {
+        let server = try ServeProcess(model: Self.model)
+        let sha = try CLI.shell("sha256sum \(Self.model) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let model = try server.request("GET", "/v1/model")
+        #expect(model.status == 200)
+        #expect(model.json["fingerprint"] as? String == sha)
+        #expect(model.headers["x-model-fingerprint"] == sha)
+        let columns = (model.json["columns"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        #expect(columns.contains("lead_source") && columns.contains("page_views") && columns.count == 12)
+        #expect((model.json["grades"] as? [[String: Any]])?.compactMap { $0["grade"] as? String } == ["A", "B", "C", "D"])
+
+        let health = try server.request("GET", "/healthz")
+        #expect(health.status == 200 && health.json["status"] as? String == "ok")
+
+        let leads = Self.newLeadsJSONL(limit: 25)
+        #expect(try server.request("POST", "/v1/score", body: leads.text).status == 200)
+        #expect(try server.request("POST", "/v1/score", body: "{").status == 400)
+        _ = try server.request("GET", "/nowhere")
+        let metrics = try server.request("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = metrics.text
+        #expect(text.contains("leadscore_leads_scored_total 25\n"))
+        #expect(text.contains("leadscore_http_requests_total{route=\"/v1/score\",code=\"200\"} 1\n"))
+        #expect(text.contains("leadscore_http_requests_total{route=\"/v1/score\",code=\"400\"} 1\n"))
+        #expect(text.contains("leadscore_http_errors_total{route=\"/v1/score\",class=\"4xx\"} 1\n"))
+        #expect(text.contains("leadscore_http_requests_total{route=\"other\",code=\"404\"} 1\n"))
+        #expect(text.contains("leadscore_http_request_duration_seconds_count{route=\"/v1/score\"} 2\n"))
+        #expect(text.contains("leadscore_model_info{fingerprint=\"\(sha)\""))
+        #expect(text.contains("leadscore_model_reloads_total{result=\"ok\"} 0\n"))
+    }
+
+    @Test func requestIDsInResponsesAndStructuredLogs() throws {
+        let server = try ServeProcess(model: Self.model)
+        let given = try server.request("GET", "/healthz", headers: ["X-Request-Id": "crm-42.a"])
+        #expect(given.headers["x-request-id"] == "crm-42.a")
+        let made = try server.request("POST", "/v1/score", body: "[1]")
+        let id = try #require(made.headers["x-request-id"])
+        #expect(made.json["request_id"] as? String == id)
+        // A header that is not a plain token is not echoed.
+        #expect(try server.request("GET", "/healthz", headers: ["X-Request-Id": "<script>"]).headers["x-request-id"] != "<script>")
+        #expect(server.waitForLog(id))
+        // Every log line is a JSON object; request lines carry the id, route and status.
+        let requestLine = try #require(server.logLines.first { $0.contains("\"request_id\":\"\(id)\"") && $0.contains("\"msg\":\"request\"") })
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(requestLine.utf8)) as? [String: Any])
+        #expect(fields["status"] as? Int == 400 && fields["path"] as? String == "/v1/score" && fields["level"] as? String == "info")
+        #expect(server.waitForLog("crm-42.a"))
+        for line in server.logLines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+        }
+    }
+}
