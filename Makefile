@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 BIN := .build/release/leadscore
 
-.PHONY: deps build demo test fixtures bench fuzz clean
+.PHONY: deps build demo test test-browser browser-deps screenshot fixtures bench fuzz clean
 
 ## Install the system libraries the package links (OpenBLAS, LAPACKE), only when missing.
 deps:
@@ -29,6 +29,21 @@ demo: build
 
 test: deps
 	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}
+	$(MAKE) test-browser
+
+## The page of `leadscore serve` in headless Chromium (Debian's `chromium`, installed when missing;
+## the run fails if it cannot be). `make screenshot` remakes the README's picture of the page.
+browser-deps:
+	@dpkg -s chromium >/dev/null 2>&1 || { echo "installing: chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test-browser: deps browser-deps
+	swift build --product leadscore
+	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/page_test.py
+
+screenshot: deps browser-deps
+	swift build --product leadscore
+	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/page_test.py --screenshot docs/serve-page.png
 
 ## Benchmarks against DuckDB and scikit-learn (needs: pip install duckdb scikit-learn pandas joblib).
 bench: build
