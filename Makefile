@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 BIN := .build/release/leadscore
 
-.PHONY: deps build demo test test-browser browser-deps screenshot fixtures bench fuzz clean
+.PHONY: deps build demo test test-browser browser-deps screenshot bench-serve test-engines engine-deps fixtures bench fuzz clean
 
 ## Install the system libraries the package links (OpenBLAS, LAPACKE), only when missing.
 deps:
@@ -30,6 +30,23 @@ demo: build
 test: deps
 	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}
 	$(MAKE) test-browser
+	$(MAKE) test-engines
+
+## `leadscore export sql` on the real engines (DuckDB, PostgreSQL 15, Spark SQL local[2]) against
+## `leadscore score`. Installs what is missing; an engine that cannot be installed fails the run.
+ENGINE_APT := postgresql openjdk-17-jre-headless python3-pip
+ENGINE_BIN ?= $(BIN)
+engine-deps:
+	@missing=""; for p in $(ENGINE_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && ! { [ "$$missing" = " python3-pip" ] && python3 -m pip --version >/dev/null 2>&1; }; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c "import duckdb, pyspark" 2>/dev/null || python3 -m pip install -q duckdb pyspark \
+	  || python3 -m pip install -q --break-system-packages duckdb pyspark
+
+test-engines: build engine-deps
+	python3 Tests/Engines/check_sql.py --bin $(ENGINE_BIN)
 
 ## The page of `leadscore serve` in headless Chromium (Debian's `chromium`, installed when missing;
 ## the run fails if it cannot be). `make screenshot` remakes the README's picture of the page.
@@ -44,6 +61,12 @@ test-browser: deps browser-deps
 screenshot: deps browser-deps
 	swift build --product leadscore
 	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/page_test.py --screenshot docs/serve-page.png
+
+## Load on `leadscore serve` from wrk on 127.0.0.1 (installed when missing), against `leadscore score`.
+bench-serve: build
+	@command -v wrk >/dev/null 2>&1 || { echo "installing: wrk"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	bench/serve.sh $(BIN)
 
 ## Benchmarks against DuckDB and scikit-learn (needs: pip install duckdb scikit-learn pandas joblib).
 bench: build

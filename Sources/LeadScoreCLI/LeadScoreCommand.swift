@@ -18,6 +18,7 @@ public struct LeadScoreCommand: ParsableCommand {
               leadscore drivers --model models/leads-2026-11-29.json
               leadscore patterns leads.csv --target status --positive accepted --reason-column reject_reason
               leadscore serve --model models/leads-2026-11-29.json --port 8080
+              leadscore export sql --model models/leads-2026-11-29.json --dialect duckdb --reasons 3 > score.sql
 
             Exit status:
               0   success (every row scored)
@@ -37,7 +38,7 @@ public struct LeadScoreCommand: ParsableCommand {
                                       (default 1: only small factorizations there)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ServeCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ExportCommand.self, ServeCommand.self]
     )
 
     public init() {}
