@@ -90,7 +90,9 @@ public final class JSONLinesReader: RecordSource {
     }
 
     private static func object(_ bytes: ArraySlice<UInt8>) -> [String: Any]? {
-        try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        // A UTF-8 byte order mark (at the start of a file written by a Windows tool) is not JSON.
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+        return try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
     }
 
     public func next(into record: inout CSVRecord) throws(InputError) -> Bool {
@@ -104,24 +106,35 @@ public final class JSONLinesReader: RecordSource {
             return false
         }
         guard let object else {
-            // Keep the line for the caller's report, then fail this line.
+            // Keep the line for the caller's report (no fields, so no id), then fail this line.
             record = CSVRecord(fields: [], line: number)
             throw InputError(file: path, line: number, message: "not a JSON object (JSON Lines expects one object per line)")
         }
-        record = CSVRecord(fields: header.map { JSONLinesReader.text(object[$0]) }, line: number)
+        var fields: [String] = []
+        fields.reserveCapacity(header.count)
+        var nested: Int?
+        for (i, key) in header.enumerated() {
+            if let text = JSONLinesReader.text(object[key]) { fields.append(text) } else { fields.append(""); nested = nested ?? i }
+        }
+        // The record is set even for a bad line, so the caller can name the lead's id.
+        record = CSVRecord(fields: fields, line: number)
+        if let i = nested {
+            throw InputError(file: path, line: number, column: i + 1, columnName: header[i],
+                             message: "expected a string, a number, true/false or null, found \(object[header[i]] is [Any] ? "an array" : "an object")")
+        }
         return true
     }
 
     /// A JSON value as field text: strings as they are, numbers in their JSON text, true/false as
-    /// yes/no, null or absent as missing ("").
-    public static func text(_ value: Any?) -> String {
+    /// yes/no, null or absent as missing (""); nil for an array or an object, which no column holds.
+    public static func text(_ value: Any?) -> String? {
         switch value {
         case nil, is NSNull: return ""
         case let s as String: return s
         case let n as NSNumber:
             if String(cString: n.objCType) == "c" { return n.boolValue ? "yes" : "no" }
             return n.stringValue
-        case let v?: return "\(v)"
+        default: return nil
         }
     }
 }

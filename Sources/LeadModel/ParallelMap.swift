@@ -1,10 +1,21 @@
 import Foundation
+import LeadData
 
 /// How many threads bulk scoring uses: the cores available (at most 8), or LEADSCORE_THREADS.
 public enum ScoringThreads {
+    /// The most LEADSCORE_THREADS may ask for: scoring holds two 1 MB chunks per thread in memory,
+    /// so a mistyped 100000 would otherwise read 200 GB ahead.
+    public static let maximum = 64
+
     public static var `default`: Int {
-        if let v = ProcessInfo.processInfo.environment["LEADSCORE_THREADS"], let n = Int(v), n >= 1 { return n }
+        if let v = ProcessInfo.processInfo.environment["LEADSCORE_THREADS"], let n = parse(v) { return n }
         return min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// A LEADSCORE_THREADS value: a whole number from 1 to `maximum`, else nil.
+    public static func parse(_ text: String) -> Int? {
+        guard let n = Int(text.trimmedWhitespace), (1...maximum).contains(n) else { return nil }
+        return n
     }
 }
 

@@ -116,7 +116,9 @@ public struct Scorer {
                     more = try reader.next(into: &record)
                 } catch {
                     r.read += 1
-                    record = CSVRecord()  // the record that failed to read has no id to report
+                    // A CSV record that failed to read has no id to report (the record holds the
+                    // previous one); a JSON line that failed sets the record to what it could read.
+                    if !(reader is JSONLinesReader) { record = CSVRecord() }
                     report(error)
                     // A JSON line that does not parse is one bad row; an unterminated CSV quote
                     // swallows the rest of the input.

@@ -169,7 +169,12 @@ struct ExplainCommand: ParsableCommand {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InputError(file: "-", message: "expected one JSON object on standard input (or use --lead / --data)")
         }
-        return object.keys.sorted().map { ($0, JSONLinesReader.text(object[$0])) }
+        return try object.keys.sorted().map { key in
+            guard let text = JSONLinesReader.text(object[key]) else {
+                throw InputError(file: "-", columnName: key, message: "expected a string, a number, true/false or null, found an array or an object")
+            }
+            return (key, text)
+        }
     }
 }
 

@@ -70,7 +70,12 @@ struct ScoreCommand: ParsableCommand {
             o.extraMissing = data.missing
             o.onError = data.onError == .skip ? .skip : .fail
             o.errorsPath = errors
-            o.reasons = reasons
+            // A lead has one contribution per model column: more reason columns than that would
+            // always be empty.
+            o.reasons = min(reasons, loaded.design.columns.count)
+            if reasons > o.reasons && !data.quiet {
+                Terminal.note("--reasons \(reasons) capped at \(o.reasons): the model has \(o.reasons) columns, one contribution each")
+            }
             o.jsonInput = (inputFormat ?? DataFormat.guess(file)) == .jsonl
             let outputGuess: DataFormat = out.lowercased().hasSuffix(".csv") ? .csv
                 : (out != "-" && DataFormat.guess(out) == .jsonl) ? .jsonl : (o.jsonInput ? .jsonl : .csv)

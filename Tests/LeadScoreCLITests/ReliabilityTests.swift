@@ -264,4 +264,31 @@ import Testing
         #expect(rows.contains { $0.hasPrefix("11,\(ids[0]),status,") }, "\(rows)")
         #expect(rows.contains { $0.hasPrefix("21,\(ids[1]),page_views,") }, "\(rows)")
     }
+
+    @Test func jsonLinesWithABOMNestedValuesAndHugeNumbers() throws {
+        // A byte order mark is skipped; an array or object value is a bad row naming its key; a
+        // number beyond a double makes the line unreadable: reported, never scored as something else.
+        var lines = jsonLines({ _, _ in }, rows: 4).split(separator: "\n").map(String.init)
+        lines[0] = "\u{FEFF}" + lines[0]
+        lines[1] = lines[1].replacingOccurrences(of: "\"industry\":\"", with: "\"industry\":[\"")
+            .replacingOccurrences(of: "\",\"job_level\"", with: "\"],\"job_level\"")
+        lines[2] = lines[2].replacingOccurrences(of: "\"page_views\":\"", with: "\"page_views\":1e400,\"x\":\"")
+        let path = dir + "/odd.jsonl"
+        CLI.write(lines.joined(separator: "\n") + "\n", to: path)
+        let errors = dir + "/odd-errors.csv"
+        let r = try CLI.run(["score", path, "--model", "models/leads.json", "--on-error", "skip", "--errors", errors])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 2, "\(r.stdout)")
+        let rows = CLI.read(errors).split(separator: "\n").map(String.init)
+        #expect(rows.count == 3, "\(rows)")
+        #expect(rows.contains { $0.hasPrefix("2,N0000002,industry,") && $0.contains("found an array") }, "\(rows)")
+        #expect(rows.contains { $0.hasPrefix("3,") }, "\(rows)")
+    }
+
+    @Test(arguments: ["0", "-2", "many", "100000"])
+    func aMistypedThreadCountIsAUsageError(value: String) throws {
+        let r = try CLI.run(["score", "Tests/Fixtures/dirty/clean.csv", "--model", "models/leads.json"], environment: ["LEADSCORE_THREADS": value])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("LEADSCORE_THREADS must be a whole number from 1 to 64"), "\(r.stderr)")
+    }
 }
