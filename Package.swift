@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "leadscore", dependencies: ["LeadScoreCLI"]),
+        .executableTarget(name: "leadscore", dependencies: ["LeadScoreCLI", "LeadModel"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "LeadDataTests", dependencies: ["LeadData"]),
         .testTarget(
