@@ -23,6 +23,9 @@ public struct TemporaryFile {
     /// Creates `folder/.NAME.partial-PID-XXXXXX` with `mode` (less the umask).
     /// - Throws: `OutputSink.OutputError.cannotWrite(reportedPath, strerror)`.
     public init(folder: String, name: String, mode: mode_t = 0o666, reportedPath: String? = nil) throws {
+        // Handlers first: from the moment the file exists, a signal finds it registered (but for
+        // the instant between mkstemp and the registration, left to removeStale).
+        Registry.prepare()
         let stem = TemporaryFile.shortened(name, toBytes: 180)
         let template = (folder.hasSuffix("/") ? folder : folder + "/") + "." + stem + TemporaryFile.marker + "\(getpid())-XXXXXX"
         var buffer = Array(template.utf8CString)
@@ -153,13 +156,13 @@ extension TemporaryFile {
         /// The signals after which temporary files are removed.
         public static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
-        /// Registers `path`; the first call allocates the buffer and installs the handlers.
+        /// Registers `path` (after `prepare()`).
         static func add(_ path: String) {
             let bytes = Array(path.utf8CString)
             guard bytes.count < slotSize - 1 else { return }  // too long to keep: left to removeStale
             pthread_mutex_lock(&lock)
             defer { pthread_mutex_unlock(&lock) }
-            let base = prepared()
+            guard let base = buffer else { return }
             for i in 0..<slots where base[i * slotSize] == 0 {
                 let slot = base + i * slotSize
                 bytes.withUnsafeBufferPointer { (slot + 1).update(from: $0.baseAddress!, count: $0.count) }
@@ -193,11 +196,12 @@ extension TemporaryFile {
             slot[0] = 1
         }
 
-        private static func prepared() -> UnsafeMutablePointer<CChar> {
-            if let buffer { return buffer }
-            let b = UnsafeMutablePointer<CChar>.allocate(capacity: slots * slotSize)
-            b.initialize(repeating: 0, count: slots * slotSize)
-            buffer = b
+        /// Allocates the buffer and installs the handlers, once.
+        static func prepare() {
+            pthread_mutex_lock(&lock)
+            defer { pthread_mutex_unlock(&lock) }
+            guard buffer == nil, let zeroed = calloc(slots, slotSize) else { return }
+            buffer = zeroed.assumingMemoryBound(to: CChar.self)
             for s in signals {
                 var old = sigaction()
                 guard sigaction(s, nil, &old) == 0 else { continue }
@@ -210,7 +214,6 @@ extension TemporaryFile {
                 action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND))
                 sigaction(s, &action, nil)
             }
-            return b
         }
 
         /// Called from the signal handler only.
