@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension CLI {
     /// The bundled leads' model, trained once into `dir` (for suites that only need a model).
@@ -12,4 +15,16 @@ extension CLI {
     }
 
     struct TrainingFailed: Error { var stderr: String }
+}
+
+extension CLI {
+    /// A private character device `major:minor` in `folder` (1:3 behaves as /dev/null, 1:7 as
+    /// /dev/full), or nil where nodes cannot be made (not root). Tests point `--out` at these, never
+    /// at the shared /dev nodes: a regression that renames over its output would replace the
+    /// machine's /dev/null.
+    static func privateDevice(_ name: String, in folder: String, major: UInt64, minor: UInt64) -> String? {
+        let path = folder + "/" + name
+        let device = (minor & 0xff) | ((major & 0xfff) << 8)
+        return mknod(path, S_IFCHR | 0o666, dev_t(device)) == 0 ? path : nil
+    }
 }
