@@ -3,8 +3,9 @@
 
 Run from the repository root:  python3 Tests/Fixtures/make_fixtures.py
 Needs: pip install pandas numpy statsmodels scikit-learn
-Reads the bundled synthetic data (datasets/leads.csv) and two real datasets from ../shared/datasets
-(never copied into the project; only the fitted numbers are committed).
+Reads the bundled synthetic data (datasets/leads.csv), the bundled copy of UCI bank marketing
+(datasets/bank-marketing, CC BY 4.0) and X Education from ../shared/datasets (no licence to
+redistribute: never copied into the project; only the fitted numbers are committed).
 
 The design is rebuilt here independently from LeadScore's documented rules (README, "The design"):
   - missing: "", NA, N/A, null, NULL plus extra markers, after trimming;
@@ -182,9 +183,9 @@ def main():
     # bank: `duration` is known only after the call (leakage, per UCI). For the unpenalized reference,
     # `default` (3 'yes' rows, all negative: separation) and `loan` (loan=unknown is the same 990 rows as
     # housing=unknown: exact collinearity) are left out, since the MLE does not exist or is not unique.
-    dataset_fixture("bank-marketing", os.path.join(SHARED, "bank-marketing", "bank-additional-full.csv"), ";", "y",
+    dataset_fixture("bank-marketing", os.path.join(ROOT, "datasets", "bank-marketing", "bank-additional-full.csv"), ";", "y",
                     "yes", ["duration", "default", "loan"], None, [], 10, 1.0, 42, 0.2)
-    dataset_fixture("bank-marketing-full", os.path.join(SHARED, "bank-marketing", "bank-additional-full.csv"), ";", "y",
+    dataset_fixture("bank-marketing-full", os.path.join(ROOT, "datasets", "bank-marketing", "bank-additional-full.csv"), ";", "y",
                     "yes", ["duration"], None, [], 10, 1.0, 42, 0.2, statsmodels_ok=False)
     # X Education: Tags and Lead Quality are sales-entered outcomes (leakage); many sparse levels make the
     # unpenalized MLE not exist, so only the L2 fit is a reference here.

@@ -11,6 +11,10 @@ enum Paths {
     }()
     static func fixture(_ name: String) -> String { root + "/Tests/Fixtures/" + name }
     static let shared = root + "/../shared/datasets"
+    /// X Education leads: no licence to redistribute, so read in place from `../shared` only.
+    static let xEducation = shared + "/x-education-leads/Leads.csv"
+    static var hasXEducation: Bool { FileManager.default.fileExists(atPath: xEducation) }
+    static let xEducationAbsent = "X Education leads (no licence to redistribute) are not in ../shared/datasets beside this checkout"
     static let leads = root + "/datasets/leads.csv"
     static let newLeads = root + "/datasets/new-leads.csv"
 
