@@ -12,7 +12,9 @@ enum LeadBody {
 
     static let expected = "expected a JSON object (one lead), an array of objects, or JSON Lines (one object per line)"
 
-    static func leads(_ data: Data) throws(ServeError) -> (Shape, [LeadScorer.Lead]) {
+    static func leads(_ bytes: [UInt8]) throws(ServeError) -> (Shape, [LeadScorer.Lead]) {
+        if let read = FlatJSONReader.leads(bytes) { return read }
+        let data = Data(bytes)
         guard let first = data.firstIndex(where: { !isSpace($0) }) else {
             throw ServeError(.badRequest, "empty body: " + expected)
         }
@@ -96,7 +98,11 @@ enum LeadBody {
     }
 
     /// One JSON object (the lead of `/v1/explain`) as (column, text) pairs, keys in order.
-    static func object(_ data: Data) throws(ServeError) -> [(String, String)] {
+    static func object(_ bytes: [UInt8]) throws(ServeError) -> [(String, String)] {
+        if case (.object, let leads)? = FlatJSONReader.leads(bytes) {
+            return leads[0].fields.keys.sorted().map { ($0, leads[0].fields[$0]!) }
+        }
+        let data = Data(bytes)
         guard data.contains(where: { !isSpace($0) }) else {
             throw ServeError(.badRequest, "empty body: expected one lead as a JSON object")
         }

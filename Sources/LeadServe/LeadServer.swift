@@ -204,7 +204,7 @@ public enum LeadServer {
 
     /// The request body, at most `maxBodyBytes` (413 beyond, without reading it all when the length
     /// is declared) and within `bodyTimeout` (408 for a client that sends too slowly).
-    static func readBody(_ request: Request, options: ServeOptions) async throws(ServeError) -> Data {
+    static func readBody(_ request: Request, options: ServeOptions) async throws(ServeError) -> [UInt8] {
         let limit = options.maxBodyBytes
         func tooLarge() -> ServeError {
             var e = ServeError(.contentTooLarge, "the body is larger than \(limit) bytes, the most this server reads (serve --max-body); send fewer leads per request")
@@ -221,7 +221,7 @@ public enum LeadServer {
         defer { timer.cancel() }
         do {
             let buffer = try await collector.value
-            return Data(buffer.readableBytesView)
+            return Array(buffer.readableBytesView)
         } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
             throw tooLarge()
         } catch {

@@ -76,6 +76,37 @@ import Testing
         }
     }
 
+    /// Leads in every JSON form a client may send (the server reads the common ones itself and the
+    /// rest with JSONSerialization, as `score` does): the same bytes as `score` on the same lines.
+    @Test func unusualJSONScoresAsTheCLIReadsIt() throws {
+        let server = try ServeProcess(model: Self.model)
+        let base = #""lead_source": "event", "industry": "retail", "country": "US", "company_size": 113, "job_level": "manager", "email_type": "corporate", "days_since_last_activity": 8, "webinar_attended": "no", "budget_confirmed": false, "marketing_touches": 3, "newsletter": true"#
+        let lines = [
+            #"{"lead_id": "A1", "page_views": 5.0, "#,
+            #"{"lead_id": "A2", "page_views": 1e1, "#,
+            #"{"lead_id": "A3", "page_views": -0, "#,
+            #"{"lead_id": 12.50, "page_views": 2, "#,
+            #"{"lead_id": 123456789012345678901, "page_views": 2, "#,
+            #"{"lead_id": "A\u00e9\n\"x\"\/", "page_views": 007e0, "#,
+            #"{"lead_id": "A7", "page_views": 3, "page_views": 9, "#,
+            #"{"lead_id": "A8\ud83d\ude00", "page_views": 3.25, "#,
+            #"{ "lead_id" : "A9\u00e9\t" , "page_views" : null , "#,
+        ].map { $0 + base + "}" }
+        let jsonl = lines.joined(separator: "\n") + "\n"
+        let expected = try Self.cliScores(jsonl.replacingOccurrences(of: "007e0", with: "7"))
+        #expect(expected.split(separator: "\n").count == lines.count)
+        var servedLines: [String] = []
+        for line in lines {
+            let r = try server.request("POST", "/v1/score", body: line.replacingOccurrences(of: "007e0", with: "7"))
+            #expect(r.status == 200, "\(line): \(r.text)")
+            servedLines.append(r.text)
+        }
+        #expect(servedLines.joined() == expected)
+        // A number JSON does not allow is refused as the CLI refuses it.
+        #expect(try server.request("POST", "/v1/score", body: lines[5]).status == 400)
+        #expect(try server.request("POST", "/v1/score", body: jsonl).status == 400)
+    }
+
     @Test func leadsWithoutAnIDAreNumberedAsScoreNumbersRows() throws {
         let server = try ServeProcess(model: Self.model)
         let leads = Self.newLeadsJSONL(limit: 30, dropping: ["lead_id"])
