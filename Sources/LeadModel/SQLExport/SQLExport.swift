@@ -62,8 +62,8 @@ public enum SQLExportError: Error, CustomStringConvertible, Sendable {
 ///
 /// A row `score` would report instead of scoring (text in a numeric column, a boolean column holding
 /// neither yes/no/true/false nor 1/0, a number beyond a 64-bit float, log-odds that are not a number)
-/// gets NULL probability, score, grade and reasons. PostgreSQL stops the query instead on a number
-/// beyond its float8 range (1e309) and, like DuckDB, on arithmetic that overflows a double.
+/// gets NULL probability, score, grade and reasons. PostgreSQL refuses float8 arithmetic that
+/// overflows, so a number so large that a term is infinite stops the query there.
 ///
 /// Each design column becomes SQL through one switch over its kind (`columnSQL`): a new kind of term
 /// (numeric splines with clamping, interactions) is one new case there, written with the dialect's
