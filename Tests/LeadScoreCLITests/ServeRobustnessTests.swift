@@ -99,6 +99,18 @@ import Testing
 
     @Test func manyConnectionsAtOnce() throws {
         let server = try ServeProcess(model: Self.model)
+        // This process holds the client ends: its soft descriptor limit (1,024 on many machines) is
+        // raised to the hard one, as the server raises its own.
+        var limit = rlimit()
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        if getrlimit(resource, &limit) == 0, limit.rlim_cur < 4096 {
+            limit.rlim_cur = min(limit.rlim_max, 4096)
+            _ = setrlimit(resource, &limit)
+        }
         // 1,500 idle connections held open, then requests on some of them and on new ones.
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
