@@ -1,0 +1,240 @@
+import Foundation
+
+/// How `--lambda auto` chose the penalty, stored in the model file and printed by `train`: the
+/// cross-validated deviance at every λ of the path, its standard error, and the λ the rule picked.
+///
+/// **Method.** Up to `LambdaSelection.foldRowLimit` training rows: k-fold cross-validation (5 folds
+/// by default), folds stratified by outcome and drawn from `--seed`, each fold's path fitted with the
+/// fold's rows at weight 0 (their η comes with the fit, so validating costs nothing more) and warm
+/// starts down the grid. Above it: one stratified held-out split (80/20) of a seeded sample of
+/// `LambdaSelection.sampleRows` training rows. Why: k paths over millions of rows would cost k × 16
+/// fits, more than ten times a single fit, while the choice of λ matters less and less as rows grow
+/// (the penalty λ/2‖β‖² stays put while the log-likelihood grows with n); λ is the prior precision of
+/// the standardized coefficients, which does not depend on n, so the λ chosen on the sample is used
+/// as it is for the fit on every training row.
+///
+/// **Deviance.** 2 Σ wᵢ [log(1 + e^ηᵢ) − yᵢηᵢ] / Σ wᵢ over the validation rows of a fold (per row,
+/// so folds of unequal size compare); the curve is the weighted mean over folds, its standard error
+/// √(Σ_f W_f (d_f − d̄)² / Σ_f W_f / (k − 1)), as cv.glmnet computes them. With one held-out split the
+/// standard error is that of the mean of the per-row deviances.
+///
+/// **Rules.** `min`: the λ of least deviance (the largest such λ on a tie). `1se`: the largest λ whose
+/// deviance is within one standard error of that minimum (a smoother model that validates as well).
+public struct LambdaSelection: Codable, Sendable, Equatable {
+    public enum Rule: String, Codable, Sendable, CaseIterable {
+        case min
+        case oneSE = "1se"
+    }
+
+    /// "cross-validation" or "holdout-sample".
+    public var method: String
+    public var rule: Rule
+    /// Folds (k-fold) or 1 (held-out split).
+    public var folds: Int
+    public var seed: UInt64
+    /// Rows the path was fitted and validated on (all training rows, or the sample).
+    public var rows: Int
+    /// Rows validated at each λ in all (every row once with k folds; the held-out part of the sample).
+    public var validationRows: Int
+    /// The grid, largest λ first.
+    public var lambdas: [Double]
+    /// Mean validation deviance per row at each λ.
+    public var deviance: [Double]
+    public var standardError: [Double]
+    public var minIndex: Int
+    public var oneSEIndex: Int
+    /// The λ of the rule's index.
+    public var chosen: Double
+    public var chosenIndex: Int
+    /// Newton iterations over the whole search (all folds and grid points).
+    public var iterations: Int
+    /// Grid points whose fit did not converge in some fold (reported, never hidden).
+    public var unconverged: Int
+
+    enum CodingKeys: String, CodingKey {
+        case method, rule, folds, seed, rows, lambdas, deviance, chosen, iterations, unconverged
+        case validationRows = "validation_rows"
+        case standardError = "standard_error"
+        case minIndex = "min_index"
+        case oneSEIndex = "one_se_index"
+        case chosenIndex = "chosen_index"
+    }
+
+    /// Training rows up to which λ is chosen by k-fold cross-validation (see the type's comment).
+    public static let foldRowLimit = 100_000
+    /// Rows sampled for the held-out split above `foldRowLimit`.
+    public static let sampleRows = 100_000
+    /// Share of the sample held out for validation.
+    public static let sampleValidationShare = 0.2
+    public static let defaultFolds = 5
+
+    /// The indices of the min and 1se rules for a curve (largest λ first).
+    public static func ruleIndices(deviance: [Double], standardError: [Double]) -> (min: Int, oneSE: Int) {
+        precondition(!deviance.isEmpty && deviance.count == standardError.count, "ruleIndices: empty or mismatched curve")
+        var best = 0
+        for i in deviance.indices where deviance[i] < deviance[best] { best = i }
+        let limit = deviance[best] + standardError[best]
+        // The grid runs from the largest λ down: the first point within the limit is the largest λ.
+        let oneSE = deviance.indices.first { deviance[$0] <= limit } ?? best
+        return (best, oneSE)
+    }
+
+    /// One line per grid point, for the train summary.
+    public var table: [String] {
+        var lines = ["λ (\(method == "cross-validation" ? "\(folds)-fold CV" : "held-out sample"), \(rows) rows)   deviance   ± se"]
+        for i in lambdas.indices {
+            var mark = ""
+            if i == minIndex { mark += "  ← min" }
+            if i == oneSEIndex { mark += "  ← 1se" }
+            if i == chosenIndex { mark += " (chosen)" }
+            lines.append(String(format: "  %12.6g   %8.5f   %.5f", lambdas[i], deviance[i], standardError[i]) + mark)
+        }
+        return lines
+    }
+}
+
+/// Chooses λ for `--lambda auto` on the training rows.
+public struct LambdaSearch: Sendable {
+    public var folds = LambdaSelection.defaultFolds
+    public var rule: LambdaSelection.Rule = .min
+    public var seed: UInt64 = 42
+    public var gridCount = PenaltyPath.defaultCount
+    public var foldRowLimit = LambdaSelection.foldRowLimit
+    public var sampleRows = LambdaSelection.sampleRows
+    public var maxIterations = 100
+    public var gradientTolerance = 1e-11
+
+    public init() {}
+
+    /// Fold of every row (0..<k), stratified by outcome and seeded: each class's rows are shuffled
+    /// with SplitMix64(seed) and dealt to folds in turn, the negatives continuing the deal where the
+    /// positives stopped, so fold sizes differ by at most one and each fold has the positive rate of
+    /// the whole to within one row.
+    public static func stratifiedFolds(y: [Double], folds k: Int, seed: UInt64) -> [Int] {
+        precondition(k >= 2, "stratifiedFolds: need at least 2 folds")
+        var fold = [Int](repeating: 0, count: y.count)
+        var rng = SplitMix64(seed: SplitMix64.mix(seed ^ 0xF01D))
+        var next = 0
+        for cls in [1.0, 0.0] {
+            var members = y.indices.filter { (y[$0] > 0.5) == (cls > 0.5) }
+            shuffle(&members, &rng)
+            for i in members {
+                fold[i] = next
+                next = (next + 1) % k
+            }
+        }
+        return fold
+    }
+
+    /// A stratified seeded sample of `count` rows (in row order) and, within it, a held-out share.
+    static func stratifiedSample(y: [Double], count: Int, seed: UInt64) -> [Int] {
+        var rng = SplitMix64(seed: SplitMix64.mix(seed ^ 0x5A3B1E))
+        let rate = Double(count) / Double(y.count)
+        var chosen: [Int] = []
+        for cls in [1.0, 0.0] {
+            var members = y.indices.filter { (y[$0] > 0.5) == (cls > 0.5) }
+            shuffle(&members, &rng)
+            chosen += members.prefix(Int((Double(members.count) * rate).rounded()))
+        }
+        return chosen.sorted()
+    }
+
+    /// Fisher–Yates with the project's generator (the same order on every platform).
+    static func shuffle(_ a: inout [Int], _ rng: inout SplitMix64) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            a.swapAt(i, j)
+        }
+    }
+
+    /// Runs the search on the training rows. `progress` gets a line per fold.
+    public func choose(data: EncodedRows, y: [Double], weights: [Double],
+                       progress: ((String) -> Void)? = nil) -> LambdaSelection {
+        if data.rows <= foldRowLimit {
+            return crossValidate(data: data, y: y, weights: weights, progress: progress)
+        }
+        let sample = LambdaSearch.stratifiedSample(y: y, count: sampleRows, seed: seed)
+        let rows = data.selecting(sample)
+        let ys = sample.map { y[$0] }
+        let ws = sample.map { weights[$0] }
+        // The held-out share: one stratified "fold" of 1/share of the sample.
+        let parts = Int((1 / LambdaSelection.sampleValidationShare).rounded())
+        let fold = LambdaSearch.stratifiedFolds(y: ys, folds: parts, seed: seed)
+        let validation = fold.map { $0 == 0 }
+        return validate(data: rows, y: ys, weights: ws, splits: [validation], method: "holdout-sample", progress: progress)
+    }
+
+    func crossValidate(data: EncodedRows, y: [Double], weights: [Double], progress: ((String) -> Void)?) -> LambdaSelection {
+        let fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
+        let splits = (0..<folds).map { f in fold.map { $0 == f } }
+        return validate(data: data, y: y, weights: weights, splits: splits, method: "cross-validation", progress: progress)
+    }
+
+    /// Fits the path once per split (validation rows at weight 0) and reads the validation deviance
+    /// off each point's η.
+    func validate(data: EncodedRows, y: [Double], weights: [Double], splits: [[Bool]], method: String,
+                  progress: ((String) -> Void)?) -> LambdaSelection {
+        let fitRows = splits.count == 1 ? splits[0].filter { !$0 }.count : data.rows * (splits.count - 1) / splits.count
+        let fitWeight = Double(fitRows) * (weights.reduce(0, +) / Double(max(1, data.rows)))
+        let lambdas = PenaltyPath.grid(totalWeight: fitWeight, count: gridCount)
+        let L = lambdas.count
+        var foldDeviance = [[Double]](repeating: [Double](repeating: 0, count: L), count: splits.count)
+        var foldWeight = [Double](repeating: 0, count: splits.count)
+        // Per-row deviance sums for the single-split standard error.
+        var sumSquares = [Double](repeating: 0, count: L)
+        var iterations = 0
+        var unconverged = Set<Int>()
+        for (f, held) in splits.enumerated() {
+            progress?("choosing λ: \(method == "cross-validation" ? "fold \(f + 1) of \(splits.count)" : "held-out sample"), \(L) values")
+            var w = weights
+            var heldWeight = 0.0
+            for i in w.indices where held[i] { heldWeight += w[i]; w[i] = 0 }
+            foldWeight[f] = heldWeight
+            PenaltyPath.fit(data: data, y: y, weights: w, lambdas: lambdas,
+                            maxIterations: maxIterations, gradientTolerance: gradientTolerance) { k, point in
+                iterations += point.report.iterations
+                if !point.report.converged { unconverged.insert(k) }
+                var sum = 0.0, squares = 0.0
+                for i in held.indices where held[i] {
+                    let d = 2 * (StableMath.log1pexp(point.eta[i]) - y[i] * point.eta[i])
+                    sum += weights[i] * d
+                    squares += weights[i] * d * d
+                }
+                foldDeviance[f][k] = heldWeight > 0 ? sum / heldWeight : 0
+                sumSquares[k] = heldWeight > 0 ? squares / heldWeight : 0
+            }
+        }
+        var deviance = [Double](repeating: 0, count: L)
+        var se = [Double](repeating: 0, count: L)
+        let total = foldWeight.reduce(0, +)
+        for k in 0..<L {
+            if splits.count == 1 {
+                let mean = foldDeviance[0][k]
+                let n = Double(splits[0].filter { $0 }.count)
+                deviance[k] = mean
+                se[k] = n > 1 ? (max(0, sumSquares[k] - mean * mean) * n / (n - 1)).squareRoot() / n.squareRoot() : 0
+            } else {
+                var mean = 0.0
+                for f in splits.indices { mean += foldWeight[f] * foldDeviance[f][k] }
+                mean /= max(total, .leastNonzeroMagnitude)
+                var spread = 0.0
+                for f in splits.indices { spread += foldWeight[f] * pow(foldDeviance[f][k] - mean, 2) }
+                spread /= max(total, .leastNonzeroMagnitude)
+                deviance[k] = mean
+                se[k] = (spread / Double(splits.count - 1)).squareRoot()
+            }
+        }
+        let (minIndex, oneSEIndex) = LambdaSelection.ruleIndices(deviance: deviance, standardError: se)
+        let chosenIndex = rule == .min ? minIndex : oneSEIndex
+        // The fit on every training row has more rows than each fold's: λ is a prior precision, so
+        // it is used as it is (the grid was laid out on the fold's weight only to span the same
+        // per-row range).
+        return LambdaSelection(method: method, rule: rule, folds: splits.count == 1 ? 1 : splits.count, seed: seed,
+                               rows: data.rows, validationRows: splits.reduce(0) { $0 + $1.filter { $0 }.count },
+                               lambdas: lambdas, deviance: deviance, standardError: se,
+                               minIndex: minIndex, oneSEIndex: oneSEIndex,
+                               chosen: lambdas[chosenIndex], chosenIndex: chosenIndex,
+                               iterations: iterations, unconverged: unconverged.count)
+    }
+}

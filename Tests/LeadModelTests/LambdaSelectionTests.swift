@@ -1,0 +1,138 @@
+import Testing
+import LinearAlgebra
+import Foundation
+@testable import LeadModel
+
+/// `--lambda auto`: the warm-started path, the folds, and the rules that pick λ off the CV curve.
+@Suite struct LambdaSelectionTests {
+    /// n rows: 3 dense numbers (one of them noise), a 4-level one-hot group, the intercept last.
+    static func problem(_ n: Int, seed: UInt64 = 3) -> (EncodedRows, [Double]) {
+        var x = Matrix(rows: n, cols: 7)
+        var rng = SplitMix64(seed: seed)
+        var y = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            x[i, 0] = rng.normal()
+            x[i, 1] = rng.normal()
+            x[i, 2] = rng.normal()
+            let level = Int(rng.uniform() * 4)
+            if level > 0 { x[i, 2 + level] = 1 }
+            x[i, 6] = 1
+            let eta = -0.4 + 0.9 * x[i, 0] - 0.5 * x[i, 1] + 0.8 * x[i, 3] - 0.6 * x[i, 5]
+            y[i] = rng.uniform() < StableMath.sigmoid(eta) ? 1 : 0
+        }
+        return (EncodedRows(matrix: x, indicatorGroups: [[3, 4, 5]]), y)
+    }
+
+    @Test func warmStartedPathEqualsColdFitsAtEveryLambda() {
+        let (data, y) = Self.problem(3000)
+        let w = [Double](repeating: 1, count: y.count)
+        let lambdas = PenaltyPath.grid(totalWeight: 3000, count: 9)
+        var warm: [[Double]] = []
+        var warmIterations = 0
+        PenaltyPath.fit(data: data, y: y, weights: w, lambdas: lambdas) { _, point in
+            #expect(point.report.converged)
+            warm.append(point.beta)
+            warmIterations += point.report.iterations
+        }
+        var coldIterations = 0
+        for (k, lambda) in lambdas.enumerated() {
+            let cold = LogisticFit.fit(data: data, y: y, lambda: lambda)
+            coldIterations += cold.report.iterations
+            let coldBeta = cold.beta + [cold.intercept]
+            for j in coldBeta.indices {
+                #expect(abs(warm[k][j] - coldBeta[j]) <= 1e-8 * max(1, abs(coldBeta[j])),
+                        "λ = \(lambda), term \(j): warm \(warm[k][j]) vs cold \(coldBeta[j])")
+            }
+        }
+        // Warm starts are the point of a path: fewer Newton steps than cold fits.
+        #expect(warmIterations < coldIterations)
+    }
+
+    @Test func gridIsDescendingOverFiveDecadesOfTheRowWeight() {
+        let g = PenaltyPath.grid(totalWeight: 2000, count: 16)
+        #expect(g.count == 16)
+        #expect(abs(g.first! - 2000) < 1e-9)
+        #expect(abs(g.last! - 2000 * 1e-5) < 1e-12)
+        #expect(zip(g, g.dropFirst()).allSatisfy { $0 > $1 })
+    }
+
+    @Test(arguments: [2, 5, 10])
+    func foldsAreStratifiedBalancedAndSeeded(k: Int) {
+        let (_, y) = Self.problem(1237)
+        let folds = LambdaSearch.stratifiedFolds(y: y, folds: k, seed: 42)
+        let positives = y.reduce(0, +)
+        var sizes = [Int](repeating: 0, count: k), pos = [Double](repeating: 0, count: k)
+        for (i, f) in folds.enumerated() { sizes[f] += 1; pos[f] += y[i] }
+        #expect(sizes.max()! - sizes.min()! <= 1)
+        for f in 0..<k {
+            #expect(abs(pos[f] - positives / Double(k)) <= 1, "fold \(f) has \(pos[f]) positives")
+        }
+        #expect(LambdaSearch.stratifiedFolds(y: y, folds: k, seed: 42) == folds)
+        #expect(LambdaSearch.stratifiedFolds(y: y, folds: k, seed: 43) != folds)
+    }
+
+    @Test(arguments: [LambdaSelection.Rule.min, .oneSE])
+    func chosenLambdaFollowsTheRuleOnTheCurve(rule: LambdaSelection.Rule) {
+        let (data, y) = Self.problem(1500)
+        var search = LambdaSearch()
+        search.rule = rule
+        search.gridCount = 12
+        let s = search.choose(data: data, y: y, weights: [Double](repeating: 1, count: y.count))
+        #expect(s.method == "cross-validation" && s.folds == 5 && s.deviance.count == 12)
+        #expect(s.validationRows == 1500)
+        let minimum = s.deviance.min()!
+        #expect(s.deviance[s.minIndex] == minimum)
+        // The 1se point: within one standard error of the minimum, and no larger λ is.
+        let limit = minimum + s.standardError[s.minIndex]
+        #expect(s.deviance[s.oneSEIndex] <= limit)
+        #expect(s.oneSEIndex <= s.minIndex)
+        for i in 0..<s.oneSEIndex { #expect(s.deviance[i] > limit) }
+        #expect(s.chosenIndex == (rule == .min ? s.minIndex : s.oneSEIndex))
+        #expect(s.chosen == s.lambdas[s.chosenIndex])
+        // With a real signal the curve is not flat: the largest λ (heavy shrinkage) validates worse.
+        #expect(s.deviance[0] > minimum + 0.01)
+    }
+
+    /// The CV deviance is what it says: refitting fold by fold at one λ and scoring the held-out
+    /// rows by hand gives the curve's value.
+    @Test func curveValueIsTheHeldOutDevianceOfFoldFits() {
+        let (data, y) = Self.problem(800)
+        var search = LambdaSearch()
+        search.gridCount = 5
+        let s = search.choose(data: data, y: y, weights: [Double](repeating: 1, count: y.count))
+        let folds = LambdaSearch.stratifiedFolds(y: y, folds: 5, seed: 42)
+        let k = 2
+        var total = 0.0
+        for f in 0..<5 {
+            let w = folds.map { $0 == f ? 0.0 : 1.0 }
+            let fit = LogisticFit.fit(data: data, y: y, weights: w, lambda: s.lambdas[k])
+            for i in y.indices where folds[i] == f {
+                total += 2 * (StableMath.log1pexp(fit.eta[i]) - y[i] * fit.eta[i])
+            }
+        }
+        #expect(abs(total / 800 - s.deviance[k]) < 1e-9)
+    }
+
+    @Test func largeDataValidatesOnAHeldOutSample() {
+        let (data, y) = Self.problem(3000)
+        var search = LambdaSearch()
+        search.foldRowLimit = 1000
+        search.sampleRows = 2000
+        search.gridCount = 6
+        let s = search.choose(data: data, y: y, weights: [Double](repeating: 1, count: y.count))
+        #expect(s.method == "holdout-sample")
+        #expect(s.folds == 1)
+        #expect(s.rows == 2000)
+        #expect(s.validationRows == 400)
+        #expect(s.deviance[s.minIndex] == s.deviance.min()!)
+        let again = search.choose(data: data, y: y, weights: [Double](repeating: 1, count: y.count))
+        #expect(again == s)
+    }
+
+    @Test func ruleIndicesOnAKnownCurve() {
+        let (m, one) = LambdaSelection.ruleIndices(deviance: [1.30, 1.10, 1.02, 1.00, 1.01, 1.05],
+                                                   standardError: [0.01, 0.01, 0.01, 0.03, 0.01, 0.01])
+        #expect(m == 3)
+        #expect(one == 2)
+    }
+}
