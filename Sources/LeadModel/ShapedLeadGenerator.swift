@@ -1,0 +1,112 @@
+import Foundation
+
+/// Synthetic leads whose acceptance is *not* linear in the numbers and holds an interaction
+/// (`leadscore generate --shapes`): the data set of the model-quality table (QUALITY.md), where a
+/// straight-line model must lose and a model with shapes and pairs can recover what was planted.
+///
+/// Same columns as `LeadGenerator` (so every command and the other data sets' scripts read it), but
+/// the log-odds of acceptance are
+///
+///     −0.2 + source + job level + industry − 1.0·[free email] + 0.7·[webinar] − 0.9·[budget = no]
+///     + 0.45 · ln(company_size / 80)                      a log-shaped size effect
+///     − 1.1 · [days_since_last_activity > 30]              a threshold (missing: no effect)
+///     + 1.6 · (1 − e^(−page_views / 3)) − 1.3              a saturating effect
+///     − 1.5 · [lead_source = event ∧ job_level = individual]   the planted interaction
+///
+/// with the level effects of `LeadGenerator` (`sources`, `jobLevels`, `industryEffects`);
+/// country, marketing_touches and newsletter have no effect. The output is a pure function of
+/// (rows, seed); `LeadGenerator`'s output is untouched by it (`make datasets` reproduces
+/// datasets/*.csv byte for byte).
+public struct ShapedLeadGenerator {
+    public var seed: UInt64
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    /// What is planted, for the quality script and tests (log-odds).
+    public static let planted: [String: Double] = [
+        "ln(company_size / 80)": 0.45, "days_since_last_activity > 30": -1.1,
+        "page_views saturation 1 − e^(−x/3)": 1.6, "lead_source=event × job_level=individual": -1.5,
+    ]
+
+    /// The true log-odds of a lead (also what the tests compare a fitted model's shape with).
+    public static func logOdds(sourceEffect: Double, jobEffect: Double, industryEffect: Double, freeEmail: Bool,
+                               webinar: Bool, budget: String, size: Int, days: Int?, pageViews: Int,
+                               event: Bool, individual: Bool) -> Double {
+        var eta = -0.2 + sourceEffect + jobEffect + industryEffect
+        if freeEmail { eta -= 1.0 }
+        if webinar { eta += 0.7 }
+        if budget == "no" { eta -= 0.9 }
+        eta += 0.45 * log(Double(size) / 80)
+        if let days, days > 30 { eta -= 1.1 }
+        eta += 1.6 * (1 - exp(-Double(pageViews) / 3)) - 1.3
+        if event && individual { eta -= 1.5 }
+        return eta
+    }
+
+    public func write(rows: Int, to out: OutputSink) throws {
+        let header = LeadGenerator.header + ["status", "reject_reason"]
+        try out.write(header.joined(separator: ",") + "\n")
+        var rng = SplitMix64(seed: SplitMix64.mix(seed ^ 0x5_4A9E5))
+        let industryWeights = (0..<LeadGenerator.industries.count).map { 1 / pow(Double($0) + 1.5, 2.4) }
+        let start = FieldParser.daysFromCivil(2025, 1, 1)
+        let span = FieldParser.daysFromCivil(2026, 11, 1) - start
+        let base = LeadGenerator(seed: seed)
+        for i in 0..<rows {
+            let day = start + Int(rng.uniform() * Double(span))
+            let source = LeadGenerator.sources[Self.draw(LeadGenerator.sources.map(\.1), &rng)]
+            let industry = LeadGenerator.industries[Self.draw(industryWeights, &rng)]
+            let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
+            let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
+            let job = LeadGenerator.jobLevels[Self.draw(LeadGenerator.jobLevels.map(\.1), &rng)]
+            let freeEmail = rng.uniform() < 0.35
+            let emailMissing = rng.uniform() < 0.03
+            let pageViews = Self.poissonDraw(6, &rng)
+            let daysMissing = rng.uniform() < 0.15
+            let days = Int(-20 * log(max(rng.uniform(), 1e-12)))
+            let webinar = rng.uniform() < 0.25
+            let budgetDraw = rng.uniform()
+            let budget: String = budgetDraw < 0.30 ? "" : budgetDraw < 0.65 ? "yes" : "no"
+            let touches = Self.poissonDraw(4, &rng)
+            let newsletter = rng.uniform() < 0.5
+            let eta = Self.logOdds(sourceEffect: source.2, jobEffect: job.2,
+                                   industryEffect: LeadGenerator.industryEffects[industry] ?? 0,
+                                   freeEmail: freeEmail && !emailMissing, webinar: webinar, budget: budget, size: size,
+                                   days: daysMissing ? nil : days, pageViews: pageViews,
+                                   event: source.0 == "event", individual: job.0 == "individual")
+            let accepted = rng.uniform() < 1 / (1 + exp(-eta))
+            let reason = accepted ? "" : base.rejectReason(size: size, job: job.0, free: freeEmail && !emailMissing,
+                                                           budget: budget, days: daysMissing ? nil : days, &rng)
+            let id = String(i + 1)
+            let fields: [String] = [
+                "S" + String(repeating: "0", count: max(0, 7 - id.count)) + id, LeadGenerator.dateString(day),
+                source.0, industry, country, "\(size)", job.0,
+                emailMissing ? "" : (freeEmail ? "free" : "corporate"), "\(pageViews)",
+                daysMissing ? "" : "\(days)", webinar ? "yes" : "no", budget, "\(touches)", newsletter ? "yes" : "no",
+                accepted ? "accepted" : "rejected", reason,
+            ]
+            try out.write(fields.joined(separator: ",") + "\n")
+        }
+    }
+
+    /// An index drawn with probability proportional to `weights`.
+    static func draw(_ weights: [Double], _ rng: inout SplitMix64) -> Int {
+        var u = rng.uniform() * weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            if u < w { return i }
+            u -= w
+        }
+        return weights.count - 1
+    }
+
+    /// A Poisson draw by multiplying uniforms (small means).
+    static func poissonDraw(_ mean: Double, _ rng: inout SplitMix64) -> Int {
+        let limit = exp(-mean)
+        var count = 0
+        var product = rng.uniform()
+        while product > limit {
+            count += 1
+            product *= rng.uniform()
+        }
+        return count
+    }
+}
