@@ -75,8 +75,11 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
-        // Thrown while running, it can quote data (the keys of a JSON lead): shown like any message.
-        throw ValidationError(Terminal.printable(e.message))
+        // Thrown while running (an option checked against the model or the data), it can quote data
+        // (the keys of a JSON lead): shown like any message, without the root command's usage line,
+        // which would name the wrong command.
+        Terminal.error(e.message)
+        throw ExitCode(ExitStatus.usage)
     } catch {
         Terminal.error("internal error: \(error)")
         throw ExitCode(ExitStatus.internalError)
