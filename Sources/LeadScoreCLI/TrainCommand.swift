@@ -82,7 +82,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write rows not used (with --on-error skip) to this CSV: line,column,message.", valueName: "path"))
     var errors: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Model file to write. Default: models/<file name>-<date>.json.", valueName: "path"))
+    @Option(help: ArgumentHelp("Keep the points scale (PDO, reference score and odds) and grade cut-offs of this earlier model, so a score keeps its odds from one retrain to the next; the summary says how each grade's acceptance rate moved.", valueName: "model"))
+    var scaleFrom: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Model file to write. Default: models/<file name>-<date>.json, never overwriting one: a second model the same day gets -2, then -3….", valueName: "path"))
     var out: String?
 
     @Flag(help: "Print the summary as JSON on standard output.")
@@ -93,6 +96,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--out - : a model file cannot go to standard output; give a path (the summary goes to standard output, as JSON with --json).")
         }
         if numeric != "linear" { throw ValidationError("--numeric supports only 'linear' for now, got '\(numeric)'.") }
+        if scaleFrom != nil && (pdo != nil || baseOdds != nil || grades != nil || baseScore != 50) {
+            throw ValidationError("--scale-from keeps the earlier model's scale and grades: give it without --pdo, --base-score, --base-odds or --grades.")
+        }
         if !(0..<1).contains(holdout) { throw ValidationError("--holdout must be at least 0 and below 1, got \(holdout).") }
         if holdoutAfter != nil && time == nil { throw ValidationError("--holdout-after needs --time COLUMN to know each lead's date.") }
         if let h = holdoutAfter, FieldParser.date(h) == nil { throw ValidationError("--holdout-after must be an ISO 8601 date such as 2026-06-30, got '\(h)'.") }
@@ -138,6 +144,13 @@ struct TrainCommand: ParsableCommand {
             o.referenceOdds = baseOdds
             o.gradeCutoffs = grades.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
 
+            let last = try scaleFrom.map { try LeadScoreModel.load(from: $0) }
+            if let last {
+                o.pdo = last.scorecard.pdo
+                o.referenceScore = last.scorecard.referenceScore
+                o.referenceOdds = last.scorecard.referenceOdds
+                o.gradeCutoffs = last.grades.dropLast().map(\.minScore)
+            }
             let progress = ProgressLine(quiet: data.quiet)
             var trainer = Trainer(options: o)
             trainer.progress = { progress.show($0) }
@@ -151,7 +164,9 @@ struct TrainCommand: ParsableCommand {
                 for e in outcome.rowErrors { try sink.write(CSVText.errorRow(e)) }
                 try sink.commit()
             }
-            try writeStandardOutput((json ? TrainingSummary.json(outcome, path: path) : TrainingSummary.text(outcome, path: path)) + "\n")
+            let moves = last.map { ScaleMoves(last: $0, lastPath: scaleFrom!, new: outcome.model) }
+            try writeStandardOutput((json ? TrainingSummary.json(outcome, path: path, extra: moves.map { ["scale_from": $0.json] } ?? [:])
+                                          : TrainingSummary.text(outcome, path: path) + (moves.map { "\n" + $0.text } ?? "")) + "\n")
             if !data.quiet {
                 for e in outcome.rowErrors.prefix(5) { Terminal.note("skipped: \(e.description)") }
                 if outcome.skippedRows > 5 { Terminal.note("… \(outcome.skippedRows - 5) more skipped rows\(errors == nil ? " (list them all with --errors FILE)" : " in \(errors!)")") }
@@ -165,6 +180,13 @@ struct TrainCommand: ParsableCommand {
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd"
         f.timeZone = TimeZone(identifier: "UTC")
-        return "models/\(stem)-\(f.string(from: Date())).json"
+        let base = "models/\(stem)-\(f.string(from: Date()))"
+        var path = base + ".json"
+        var n = 2
+        while FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+            path = "\(base)-\(n).json"
+            n += 1
+        }
+        return path
     }
 }

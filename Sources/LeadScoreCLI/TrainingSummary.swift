@@ -36,7 +36,7 @@ enum TrainingSummary {
         return Terminal.printable(lines.joined(separator: "\n"))
     }
 
-    static func json(_ outcome: TrainingOutcome, path: String) -> String {
+    static func json(_ outcome: TrainingOutcome, path: String, extra: [String: Any] = [:]) -> String {
         let m = outcome.model
         var dict: [String: Any] = [
             "model": path,
@@ -58,6 +58,7 @@ enum TrainingSummary {
             dict["holdout_auc"] = h.auc ?? NSNull()
             dict["holdout_log_loss"] = h.logLoss
         }
+        dict.merge(extra) { _, new in new }
         let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
