@@ -67,20 +67,9 @@ public struct NewtonSolver: Sendable {
         while !converged && iterations < maxIterations {
             iterations += 1
             // Newton direction: H d = −g, ridge added if H is not positive definite.
-            var direction: [Double]?
-            var ridge = 0.0
-            let scale = max(1e-12, hessian.diagonal.map(abs).max() ?? 1)
-            for attempt in 0..<12 {
-                var h = hessian
-                if ridge > 0 { for j in 0..<k { h[j, j] += ridge } }
-                if let chol = try? Cholesky(h), let d = try? chol.solve(g.map { -$0 }) {
-                    direction = d
-                    if attempt > 0 { regularized += 1 }
-                    break
-                }
-                ridge = ridge == 0 ? scale * 1e-10 : ridge * 100
-            }
-            guard var d = direction else {
+            let step = NewtonSolver.solve(hessian, g.map { -$0 })
+            if step?.ridged == true { regularized += 1 }
+            guard var d = step?.solution else {
                 reason = "the Hessian could not be factored even with a ridge"
                 break
             }
@@ -137,6 +126,23 @@ public struct NewtonSolver: Sendable {
                                initialGradientNorm: g0, gradientNorm: maxAbs(g), objective: value,
                                regularizedSteps: regularized, warnings: warnings)
         return Result(beta: beta, eta: eta, hessian: hessian, initialHessian: initialHessian, report: report)
+    }
+}
+
+extension NewtonSolver {
+    /// Solves H d = rhs by Cholesky; when H is not positive definite, with a ridge added to its
+    /// diagonal (1e-10 of its largest entry, growing ×100, 12 tries). Nil when even that fails.
+    static func solve(_ hessian: Matrix, _ rhs: [Double]) -> (solution: [Double], ridged: Bool)? {
+        let k = hessian.rows
+        var ridge = 0.0
+        let scale = max(1e-12, hessian.diagonal.map(abs).max() ?? 1)
+        for attempt in 0..<12 {
+            var h = hessian
+            if ridge > 0 { for j in 0..<k { h[j, j] += ridge } }
+            if let chol = try? Cholesky(h), let d = try? chol.solve(rhs) { return (d, attempt > 0) }
+            ridge = ridge == 0 ? scale * 1e-10 : ridge * 100
+        }
+        return nil
     }
 }
 
