@@ -158,11 +158,11 @@ public struct LeadTable: Sendable {
     /// The resolved value of design column `c` for lead `i`.
     @inline(__always)
     public func value(_ i: Int, column c: Int) -> ResolvedValue {
-        switch design.columns[c].type {
+        switch design.columns[c].kind {
         case .categorical:
             let g = levels[c][i]
             return g < 0 ? .unseen : .level(Int(g))
-        default:
+        case .numeric, .boolean:
             let x = numbers[c][i]
             return x.isNaN ? .missing : .number(x)
         }

@@ -121,9 +121,9 @@ public struct SegmentMiner {
             out.append(Candidate(condition: condition, column: c, rows: rows))
         }
         for (c, col) in table.design.columns.enumerated() {
-            switch col.type {
-            case .categorical:
-                let groups = col.groups ?? []
+            switch col.kind {
+            case .categorical(let e):
+                let groups = e.groups
                 var sets = [RowSet](repeating: RowSet(rows: n), count: groups.count)
                 for i in 0..<n {
                     let g = Int(table.levels[c][i])
@@ -166,8 +166,6 @@ public struct SegmentMiner {
                     add(SegmentCondition(column: col.name, min: lo, max: maxBelow), c, below)
                     add(SegmentCondition(column: col.name, min: minAbove, max: hi), c, above)
                 }
-            case .date:
-                break
             }
         }
         return out

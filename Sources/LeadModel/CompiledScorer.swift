@@ -1,16 +1,14 @@
 /// The model flattened for the scoring loop: per column, what its value adds to the log-odds, with
 /// every coefficient precomputed and no struct copies or reference counting per row.
 ///
-/// Numeric: β/sd · (x − mean), or the missing-indicator coefficient when missing. Categorical: one
+/// Numeric: β · (x − mean)/sd, or the missing-indicator coefficient when missing. Categorical: one
 /// precomputed log-odds per level group, plus the values for unseen and missing levels. It computes
 /// exactly `Σ ColumnEncoding.logOdds` (same terms, same order of additions within a column).
 public struct CompiledScorer: Sendable {
-    enum Kind: UInt8 { case numeric, categorical, none }
+    enum Kind: UInt8 { case numeric, categorical }
     let kinds: [Kind]
-    let slope: [Double]          // β / sd
     let beta: [Double]           // β (for the (x − mean)/sd form, to match the design exactly)
-    let mean: [Double]
-    let scale: [Double]
+    let standardization: [Standardization]
     let missingValue: [Double]   // numeric: β·0 + γ; categorical: unused
     let groupValues: [[Double]]  // categorical: log-odds per group
     let unseenValue: [Double]    // categorical
@@ -29,64 +27,48 @@ public struct CompiledScorer: Sendable {
 
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
-        var kinds: [Kind] = [], slope: [Double] = [], beta: [Double] = [], mean: [Double] = [], scale: [Double] = []
-        var missing: [Double] = [], groups: [[Double]] = [], unseen: [Double] = []
-        for col in model.design.columns {
+        let explainer = Explainer(model: model)
+        var kinds: [Kind] = [], beta: [Double] = [], standardization: [Standardization] = []
+        var missing: [Double] = [], groups: [[Double]] = [], unseen: [Double] = [], base: [Double] = []
+        var gc: [[[UInt8]]] = [], uc: [[UInt8]] = [], hc: [[UInt8]] = [], lc: [[UInt8]] = [], mc: [[UInt8]] = []
+        for (c, col) in model.design.columns.enumerated() {
+            // Every table entry is `ColumnEncoding.logOdds` (the one value → terms definition) of a value.
             let lo: (ResolvedValue) -> Double = { v in b.withUnsafeBufferPointer { col.logOdds(v, beta: $0) } }
-            switch col.type {
-            case .numeric, .boolean:
+            func code(_ v: ResolvedValue) -> [UInt8] { Array(explainer.code(column: c, v, raw: "").utf8) }
+            switch col.kind {
+            case .numeric(let e), .boolean(let e):
                 kinds.append(.numeric)
-                beta.append(b[col.term!])
-                slope.append(b[col.term!] / col.scale!)
-                mean.append(col.mean!)
-                scale.append(col.scale!)
+                beta.append(b[e.term])
+                standardization.append(e.standardization)
                 missing.append(lo(.missing))
                 groups.append([])
                 unseen.append(0)
-            case .categorical:
+                gc.append([]); uc.append([]); mc.append(code(.missing))
+                if case .boolean = col.kind {
+                    hc.append(code(.number(1))); lc.append(code(.number(0)))
+                } else {
+                    hc.append(code(.number(e.mean))); lc.append(code(.number(-.infinity)))
+                }
+            case .categorical(let e):
                 kinds.append(.categorical)
-                beta.append(0); slope.append(0); mean.append(0); scale.append(1); missing.append(0)
-                groups.append((0..<(col.groups?.count ?? 0)).map { lo(.level($0)) })
+                beta.append(0); standardization.append(Standardization(mean: 0, scale: 1)); missing.append(0)
+                groups.append(e.groups.indices.map { lo(.level($0)) })
                 unseen.append(lo(.unseen))
-            case .date:
-                kinds.append(.none)
-                beta.append(0); slope.append(0); mean.append(0); scale.append(1); missing.append(0)
-                groups.append([]); unseen.append(0)
+                gc.append(e.groups.indices.map { code(.level($0)) })
+                uc.append(code(.unseen)); hc.append([]); lc.append([]); mc.append(code(.missing))
             }
+            // contribution(v) = logOdds(v) − base, so base = logOdds(v) − contribution(v) for any v.
+            let probe: ResolvedValue = col.categorical != nil ? .unseen : .missing
+            base.append(lo(probe) - explainer.contribution(column: c, probe))
         }
         self.kinds = kinds
-        self.slope = slope
         self.beta = beta
-        self.mean = mean
-        self.scale = scale
+        self.standardization = standardization
         missingValue = missing
         groupValues = groups
         unseenValue = unseen
         intercept = model.coefficients.intercept
-        let explainer = Explainer(model: model)
-        columnBase = model.design.columns.indices.map { c in
-            // contribution(v) = logOdds(v) − base, so base = logOdds(v) − contribution(v) for any v.
-            let col = model.design.columns[c]
-            let probe: ResolvedValue = col.type == .categorical ? .unseen : .missing
-            return b.withUnsafeBufferPointer { col.logOdds(probe, beta: $0) } - explainer.contribution(column: c, probe)
-        }
-        var gc: [[[UInt8]]] = [], uc: [[UInt8]] = [], hc: [[UInt8]] = [], lc: [[UInt8]] = [], mc: [[UInt8]] = []
-        for (c, col) in model.design.columns.enumerated() {
-            func code(_ v: ResolvedValue) -> [UInt8] { Array(explainer.code(column: c, v, raw: "").utf8) }
-            switch col.type {
-            case .categorical:
-                gc.append((0..<(col.groups?.count ?? 0)).map { code(.level($0)) })
-                uc.append(code(.unseen)); hc.append([]); lc.append([]); mc.append(code(.missing))
-            case .boolean:
-                gc.append([]); uc.append([])
-                hc.append(code(.number(1))); lc.append(code(.number(0))); mc.append(code(.missing))
-            case .numeric:
-                gc.append([]); uc.append([])
-                hc.append(code(.number(col.mean!))); lc.append(code(.number(-.infinity))); mc.append(code(.missing))
-            case .date:
-                gc.append([]); uc.append([]); hc.append([]); lc.append([]); mc.append([])
-            }
-        }
+        columnBase = base
         groupCodes = gc
         unseenCode = uc
         highCode = hc
@@ -105,7 +87,7 @@ public struct CompiledScorer: Sendable {
             for c in 0..<values.count {
                 let v: Double
                 switch values[c] {
-                case .number(let x): v = beta[c] * ((x - mean[c]) / scale[c]) - columnBase[c]
+                case .number(let x): v = beta[c] * standardization[c](x) - columnBase[c]
                 case .missing: v = missingValue[c] - columnBase[c]
                 case .level(let g): v = groupValues[c][g] - columnBase[c]
                 case .unseen: v = unseenValue[c] - columnBase[c]
@@ -137,7 +119,7 @@ public struct CompiledScorer: Sendable {
         case (.categorical, .level(let g)): return groupCodes[c][g]
         case (.categorical, .unseen): return unseenCode[c]
         case (_, .missing): return missingCode[c]
-        case (.numeric, .number(let x)): return x >= mean[c] ? highCode[c] : lowCode[c]
+        case (.numeric, .number(let x)): return standardization[c].isHigh(x) ? highCode[c] : lowCode[c]
         default: return []
         }
     }
@@ -148,7 +130,7 @@ public struct CompiledScorer: Sendable {
         var s = intercept
         for c in 0..<values.count {
             switch values[c] {
-            case .number(let x): s += beta[c] * ((x - mean[c]) / scale[c])
+            case .number(let x): s += beta[c] * standardization[c](x)
             case .missing: s += missingValue[c]
             case .level(let g): s += groupValues[c][g]
             case .unseen: s += unseenValue[c]

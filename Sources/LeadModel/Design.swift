@@ -27,7 +27,7 @@ public struct Design: Codable, Sendable, Equatable {
     /// The term indices of each categorical column's level groups: one-hot in every encoded row
     /// of training data (at most one is 1), which the solver exploits.
     public var indicatorGroups: [[Int]] {
-        columns.filter { $0.type == .categorical }.map(\.terms).filter { !$0.isEmpty }
+        columns.compactMap { $0.categorical?.groups.compactMap(\.term) }.filter { !$0.isEmpty }
     }
 
     /// Index of the column that owns each term.
@@ -38,62 +38,65 @@ public struct Design: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes resolved rows into a design matrix: the encoding of `ColumnEncoding.forEachTerm`, compiled
-/// once into flat tables (term, mean, scale, level → term) so the per-row work is a switch and a
-/// store per column. Values the tables do not cover (a level unseen in training) take
-/// `forEachTerm` itself.
+/// Writes resolved rows into a design matrix: the encoding of `ColumnEncoding.forEachTerm`, tabulated
+/// once so the per-row work is a switch and a few stores per column. Every value that is not a
+/// number (missing, a level, an unseen level) has its (term, value) pairs computed by
+/// `forEachTerm` itself at init; a number goes through the column's `Standardization`, the formula
+/// `NumericEncoding.forEachTerm` applies.
 public struct RowEncoder: Sendable {
     public let design: Design
-    private let types: [ColumnType]
-    private let term: [Int]
-    private let mean: [Double]
-    private let scale: [Double]
-    private let missingTerm: [Int]
-    /// Level group g of column c has term `levelTerm[levelStart[c] + g]` (−1 for the reference).
-    private let levelStart: [Int]
-    private let levelTerm: [Int]
+    /// Per column: the term of a number and its standardization (term −1: the column has no numbers).
+    private let numberTerm: [Int]
+    private let standardization: [Standardization]
+    /// Per column: its first slot. Slots of column c: missing, unseen, then one per level group.
+    private let firstSlot: [Int]
+    /// The (term, value) pairs of slot s are `pairTerm[k], pairValue[k]` for k in `slotStart[s]..<slotStart[s + 1]`.
+    private let slotStart: [Int]
+    private let pairTerm: [Int]
+    private let pairValue: [Double]
     /// Where each term goes in `EncodedRows` of this design.
     private let layout: EncodedRows
 
     public init(design: Design) {
         self.design = design
-        var term: [Int] = [], mean: [Double] = [], scale: [Double] = [], missingTerm: [Int] = []
-        var levelStart: [Int] = [], levelTerm: [Int] = []
+        var numberTerm: [Int] = [], standardization: [Standardization] = []
+        var firstSlot: [Int] = [], slotStart: [Int] = [], pairTerm: [Int] = [], pairValue: [Double] = []
         for col in design.columns {
-            term.append(col.term ?? -1)
-            mean.append(col.mean ?? 0)
-            scale.append(col.scale ?? 1)
-            missingTerm.append(col.missingTerm ?? -1)
-            levelStart.append(levelTerm.count)
-            for g in col.groups ?? [] { levelTerm.append(g.term ?? -1) }
+            let numeric = col.numeric
+            numberTerm.append(numeric?.term ?? -1)
+            standardization.append(numeric?.standardization ?? Standardization(mean: 0, scale: 1))
+            firstSlot.append(slotStart.count)
+            let levels = col.categorical?.groups.count ?? 0
+            for value in [ResolvedValue.missing, .unseen] + (0..<levels).map(ResolvedValue.level) {
+                slotStart.append(pairTerm.count)
+                col.forEachTerm(value) { t, x in pairTerm.append(t); pairValue.append(x) }
+            }
         }
-        self.types = design.columns.map(\.type)
-        self.term = term
-        self.mean = mean
-        self.scale = scale
-        self.missingTerm = missingTerm
-        self.levelStart = levelStart
-        self.levelTerm = levelTerm
+        slotStart.append(pairTerm.count)
+        self.numberTerm = numberTerm
+        self.standardization = standardization
+        self.firstSlot = firstSlot
+        self.slotStart = slotStart
+        self.pairTerm = pairTerm
+        self.pairValue = pairValue
         layout = EncodedRows(design: design, rows: 0)
     }
 
-    /// Calls `set(term, x)` for each nonzero term of the row and for the intercept (last column):
-    /// the encoding of `ColumnEncoding.forEachTerm`, read from the compiled tables.
+    /// Calls `set(term, x)` for each term `ColumnEncoding.forEachTerm` sets for the row, then for
+    /// the intercept (last column).
     @inline(__always)
     private func forEachTerm(_ values: [ResolvedValue], _ set: (Int, Double) -> Void) {
         for c in 0..<values.count {
-            switch (values[c], types[c]) {
-            case (.number(let v), .numeric), (.number(let v), .boolean):
-                set(term[c], (v - mean[c]) / scale[c])
-            case (.missing, .numeric), (.missing, .boolean):
-                set(term[c], 0)
-                if missingTerm[c] >= 0 { set(missingTerm[c], 1) }
-            case (.level(let g), .categorical):
-                let t = levelTerm[levelStart[c] + g]
-                if t >= 0 { set(t, 1) }
-            default:
-                design.columns[c].forEachTerm(values[c], set)
+            let slot: Int
+            switch values[c] {
+            case .number(let x):
+                if numberTerm[c] >= 0 { set(numberTerm[c], standardization[c](x)) }
+                continue
+            case .missing: slot = firstSlot[c]
+            case .unseen: slot = firstSlot[c] + 1
+            case .level(let g): slot = firstSlot[c] + 2 + g
             }
+            for k in slotStart[slot]..<slotStart[slot + 1] { set(pairTerm[k], pairValue[k]) }
         }
         set(design.termCount, 1)
     }
@@ -176,9 +179,9 @@ public struct RowResolver: Sendable {
         var table = ByteKeyTable(capacity: 64)
         var missing: [Int?] = []
         for (c, col) in design.columns.enumerated() {
-            if col.type == .categorical, let groups = col.groups {
+            if let categorical = col.categorical {
                 var missingIndex: Int?
-                for (g, group) in groups.enumerated() {
+                for (g, group) in categorical.groups.enumerated() {
                     if group.value == ColumnEncoding.otherName {
                         for v in group.pooled ?? [] {
                             if v.isEmpty { missingIndex = g } else { table.set(v, g, salt: c) }

@@ -53,19 +53,18 @@ struct DesignBuilder {
                     } else if sd < 1e-9 * Swift.max(abs(profile.minimum), abs(profile.maximum)) {
                         notices.append("column '\(profile.name)' barely varies (standard deviation \(sd) around \(profile.mean)): its coefficient per unit, and odds ratio, are too large to mean anything; scores use the standardized form and are not affected")
                     }
-                    var col = ColumnEncoding(name: profile.name, type: type)
-                    col.mean = profile.mean
-                    col.scale = sd
-                    col.minimum = profile.minimum
-                    col.maximum = profile.maximum
-                    col.term = termNames.count
+                    let term = termNames.count
                     termNames.append(profile.name)
-                    col.missingCount = profile.trainingMissing
+                    var missingTerm: Int?
                     if profile.trainingMissing > 0 {
-                        col.missingTerm = termNames.count
+                        missingTerm = termNames.count
                         termNames.append("\(profile.name)=\(ColumnEncoding.missingName)")
                     }
-                    columns.append(col)
+                    let encoding = NumericEncoding(term: term, missingTerm: missingTerm,
+                                                   standardization: Standardization(mean: profile.mean, scale: sd),
+                                                   minimum: profile.minimum, maximum: profile.maximum)
+                    columns.append(ColumnEncoding(name: profile.name, kind: type == .boolean ? .boolean(encoding) : .numeric(encoding),
+                                                  missingCount: profile.trainingMissing))
                 }
             case .categorical:
                 if profile.tooManyLevels {
@@ -79,7 +78,7 @@ struct DesignBuilder {
                 for (value, n) in counts {
                     if n >= minLevelCount { frequent.append((value, n)) } else { rare.append((value, n)) }
                 }
-                var groups: [ColumnEncoding.LevelGroup] = frequent.map { .init(value: $0.0, count: $0.1, term: nil, pooled: nil) }
+                var groups: [CategoricalEncoding.LevelGroup] = frequent.map { .init(value: $0.0, count: $0.1, term: nil, pooled: nil) }
                 if !rare.isEmpty {
                     let pooled = rare.map(\.0).sorted(by: DesignBuilder.byteOrder)
                     groups.append(.init(value: ColumnEncoding.otherName, count: rare.reduce(0) { $0 + $1.1 },
@@ -91,16 +90,13 @@ struct DesignBuilder {
                     drop(groups.isEmpty ? "no values in the training rows" : "constant (one level\(rare.isEmpty ? "" : " after pooling rare levels"))")
                     break
                 }
-                var col = ColumnEncoding(name: profile.name, type: .categorical)
-                col.reference = groups[0].value
                 for g in 1..<groups.count {
                     groups[g].term = termNames.count
-                    termNames.append(col.termName(group: groups[g]))
+                    termNames.append(ColumnEncoding.termName(column: profile.name, group: groups[g]))
                 }
-                col.groups = groups
-                col.unseen = groups.contains { $0.value == ColumnEncoding.otherName } ? .other : .average
-                col.missingCount = profile.trainingMissing
-                columns.append(col)
+                let encoding = CategoricalEncoding(groups: groups, reference: groups[0].value,
+                                                   unseen: groups.contains { $0.value == ColumnEncoding.otherName } ? .other : .average)
+                columns.append(ColumnEncoding(name: profile.name, kind: .categorical(encoding), missingCount: profile.trainingMissing))
             }
             schema.append(entry)
         }
@@ -110,12 +106,5 @@ struct DesignBuilder {
     /// Orders strings by their UTF-8 bytes (the same order as Python's `sorted` on code points).
     static func byteOrder(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
-    }
-}
-
-extension ColumnEncoding {
-    init(name: String, type: ColumnType) {
-        self.name = name
-        self.type = type
     }
 }

@@ -174,15 +174,15 @@ public struct Explainer: Sendable {
             let col = model.design.columns[c]
             switch value {
             case .unseen:
-                let treatment = col.unseen == .other ? "the pooled rare levels" : "the average level"
+                let treatment = col.categorical?.unseen == .other ? "the pooled rare levels" : "the average level"
                 notes.append(raw(c).isEmpty
                              ? "\(col.name) is missing, which never happened in training: scored as \(treatment)"
                              : "\(col.name) '\(raw(c))' was not seen in training: scored as \(treatment)")
-            case .number(let x) where col.type == .numeric:
-                if let lo = col.minimum, let hi = col.maximum, x < lo || x > hi {
+            case .number(let x):
+                if case .numeric(let e) = col.kind, let lo = e.minimum, let hi = e.maximum, x < lo || x > hi {
                     notes.append("\(col.name) \(compact(x)) is outside the training range \(compact(lo))–\(compact(hi)): its contribution is extrapolated from a straight line")
                 }
-            case .missing where col.missingTerm == nil && col.type != .categorical:
+            case .missing where col.numeric.map { $0.missingTerm == nil } ?? false:
                 notes.append("\(col.name) is missing, which never happened in training: imputed at the training mean")
             default:
                 break
@@ -199,24 +199,19 @@ public struct Explainer: Sendable {
 
     // MARK: - Codes and sentences
 
-    func levelName(_ col: ColumnEncoding, _ value: ResolvedValue, raw: String) -> String {
-        switch value {
-        case .level(let g): return ColumnEncoding.display(col.groups![g].value)
-        case .unseen: return col.unseen == .other ? ColumnEncoding.otherName : "(unseen)"
-        case .missing: return ColumnEncoding.missingName
-        case .number(let x): return col.type == .boolean ? (x == 1 ? "yes" : "no") : raw
-        }
-    }
-
     public func code(column c: Int, _ value: ResolvedValue, raw: String) -> String {
         let col = model.design.columns[c]
-        switch (col.type, value) {
-        case (.categorical, _), (.boolean, _):
-            if value == .missing { return "\(col.name):missing" }
-            return "\(col.name)=\(levelName(col, value, raw: raw))"
-        case (_, .number(let x)):
-            return x >= col.mean! ? "\(col.name):high" : "\(col.name):low"
-        default:
+        if value == .missing { return "\(col.name):missing" }
+        switch (col.kind, value) {
+        case (.categorical(let e), .level(let g)):
+            return "\(col.name)=\(ColumnEncoding.display(e.groups[g].value))"
+        case (.categorical(let e), _):
+            return "\(col.name)=\(e.unseen == .other ? ColumnEncoding.otherName : "(unseen)")"
+        case (.boolean, .number(let x)):
+            return "\(col.name)=\(x == 1 ? "yes" : "no")"
+        case (.numeric(let e), .number(let x)):
+            return e.standardization.isHigh(x) ? "\(col.name):high" : "\(col.name):low"
+        case (.numeric, _), (.boolean, _):
             return "\(col.name):missing"
         }
     }
@@ -224,24 +219,22 @@ public struct Explainer: Sendable {
     func reason(column c: Int, _ value: ResolvedValue, raw: String, points: Double) -> String {
         let col = model.design.columns[c]
         let effect = "\(signedPoints(points)) points against the average lead"
-        switch (col.type, value) {
-        case (.categorical, .level(let g)):
-            let level = col.groups![g].value
+        switch (col.kind, value) {
+        case (.categorical(let e), .level(let g)):
+            let level = e.groups[g].value
             if level.isEmpty { return "\(col.name) is missing: \(effect)" }
             if level == ColumnEncoding.otherName { return "\(col.name) is \(raw), a rare value: \(effect)" }
             return "\(col.name) is \(level): \(effect)"
         case (.categorical, .unseen):
             if raw.isEmpty { return "\(col.name) is missing: \(effect)" }
             return "\(col.name) is \(raw), never seen in training: \(effect)"
-        case (.categorical, _):
-            return "\(col.name) is missing: \(effect)"
-        case (_, .missing):
+        case (_, .missing), (.categorical, _):
             return "\(col.name) is missing: \(effect)"
         case (.boolean, .number(let x)):
             return "\(col.name) is \(x == 1 ? "yes" : "no"): \(effect)"
-        case (_, .number):
-            return "\(col.name) \(raw), average \(compact(col.mean!)): \(effect)"
-        default:
+        case (.numeric(let e), .number):
+            return "\(col.name) \(raw), average \(compact(e.mean)): \(effect)"
+        case (.numeric, _), (.boolean, _):
             return "\(col.name): \(effect)"
         }
     }
@@ -255,22 +248,20 @@ public struct Explainer: Sendable {
             let col = model.design.columns[c]
             let current = contribution(column: c, value)
             var candidates: [(ResolvedValue, String)] = []
-            switch col.type {
-            case .categorical:
+            switch col.kind {
+            case .categorical(let e):
                 // Only levels common enough to be worth asking for: at least 1% of training leads.
-                let total = (col.groups ?? []).reduce(0) { $0 + $1.count }
-                for (g, group) in (col.groups ?? []).enumerated()
+                let total = e.groups.reduce(0) { $0 + $1.count }
+                for (g, group) in e.groups.enumerated()
                 where group.value != ColumnEncoding.otherName && !group.value.isEmpty && Double(group.count) >= 0.01 * Double(total) {
                     candidates.append((.level(g), group.value))
                 }
             case .boolean:
                 candidates = [(.number(1), "yes"), (.number(0), "no")]
-            case .numeric:
-                for (q, label) in zip(col.quantiles ?? [], ["10th", "25th", "50th", "75th", "90th"]) {
+            case .numeric(let e):
+                for (q, label) in zip(e.quantiles ?? [], ["10th", "25th", "50th", "75th", "90th"]) {
                     candidates.append((.number(q), "\(compact(q)) (\(label) percentile)"))
                 }
-            case .date:
-                break
             }
             var top: (gain: Double, to: String)?
             for (candidate, label) in candidates where candidate != value {

@@ -180,24 +180,25 @@ extension ModelInference {
                 }
             }
             var termStats: [TermInference] = []
-            switch col.type {
-            case .numeric, .boolean:
-                let t = col.term!
-                let s = col.scale!
-                termStats.append(TermInference(term: design.termNames[t], coefficient: beta[t] / s,
+            switch col.kind {
+            case .numeric(let e), .boolean(let e):
+                let t = e.term
+                let s = e.scale
+                let original = e.originalUnits(beta: beta)
+                termStats.append(TermInference(term: design.termNames[t], coefficient: original.perUnit,
                                                variance: covariance.map { $0[t, t] / (s * s) }))
-                if let m = col.missingTerm {
+                if let m = e.missingTerm {
                     // γ' = γ + β·mean/sd: Var = V_mm + k² V_tt + 2k V_mt with k = mean/sd.
-                    let k = col.mean! / s
+                    let k = original.shiftWeight
                     let variance = covariance.map { $0[m, m] + k * k * $0[t, t] + 2 * k * $0[m, t] }
+                    // β·k rather than `original.missing` (β·mean/sd): the two can differ in the last
+                    // bit, and model files keep the value they have always had.
                     termStats.append(TermInference(term: design.termNames[m], coefficient: beta[m] + beta[t] * k, variance: variance))
                 }
             case .categorical:
                 for t in terms {
                     termStats.append(TermInference(term: design.termNames[t], coefficient: beta[t], variance: covariance.map { $0[t, t] }))
                 }
-            case .date:
-                break
             }
             drivers.append(ColumnDriver(column: col.name, type: col.type, importance: importance, importancePoints: importance * scorecard.factor,
                                         waldChi2: wald, df: terms.count, pValue: pValue, terms: termStats))
@@ -208,10 +209,10 @@ extension ModelInference {
         var gradient = [Double](repeating: 0, count: p + 1)  // ∂b0'/∂(β, b0)
         gradient[p] = 1
         var b0 = intercept
-        for col in design.columns where col.type == .numeric || col.type == .boolean {
-            let k = col.mean! / col.scale!
-            b0 -= beta[col.term!] * k
-            gradient[col.term!] = -k
+        for e in design.columns.compactMap(\.numeric) {
+            let k = e.originalUnits(beta: beta).shiftWeight
+            b0 -= beta[e.term] * k
+            gradient[e.term] = -k
         }
         var interceptVariance: Double?
         if let v = covariance {

@@ -125,9 +125,9 @@ extension Scorer.Context {
             resolver: resolver, compiled: compiled, scorecard: model.scorecard,
             reasons: reasons, idIndex: idIndex, failFast: failFast, writeErrors: writeErrors,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
-            hasMissingTerm: design.columns.map { $0.type == .categorical || $0.missingTerm != nil },
+            hasMissingTerm: design.columns.map { $0.categorical != nil || $0.numeric?.missingTerm != nil },
             jsonOutput: jsonOutput, idName: idName, deferRowNumbers: deferRowNumbers,
-            lower: design.columns.map { $0.type == .numeric ? ($0.minimum ?? -.infinity) : -.infinity },
-            upper: design.columns.map { $0.type == .numeric ? ($0.maximum ?? .infinity) : .infinity })
+            lower: design.columns.map { if case .numeric(let e) = $0.kind { e.minimum ?? -.infinity } else { -.infinity } },
+            upper: design.columns.map { if case .numeric(let e) = $0.kind { e.maximum ?? .infinity } else { .infinity } })
     }
 }

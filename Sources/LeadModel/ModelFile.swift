@@ -63,11 +63,20 @@ public struct GradeBand: Codable, Sendable, Equatable {
     }
 }
 
+extension GradeBand {
+    /// The band of a score among bands best first, given by their `min_score`s: the first whose
+    /// floor the score reaches, else the last (nil when there are none). The one grade lookup:
+    /// `LeadScoreModel.grade(score:)` and the scoring loop's byte table both use it.
+    @inline(__always)
+    public static func index(score: Double, floors: [Double]) -> Int? {
+        floors.firstIndex { score >= $0 } ?? (floors.isEmpty ? nil : floors.count - 1)
+    }
+}
+
 extension LeadScoreModel {
     /// The grade of a 0–100 score.
     public func grade(score: Double) -> String {
-        for band in grades where score >= band.minScore { return band.grade }
-        return grades.last?.grade ?? ""
+        GradeBand.index(score: score, floors: grades.map(\.minScore)).map { grades[$0].grade } ?? ""
     }
 }
 
@@ -280,6 +289,8 @@ extension LeadScoreModel {
         let model: LeadScoreModel
         do {
             model = try JSONDecoder().decode(LeadScoreModel.self, from: data)
+        } catch let e as ModelFieldError {
+            throw ModelFileError(path: path, message: "corrupt model: \(JSONPath.of(e.codingPath)): \(e.message)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw ModelFileError(path: path, message: "corrupt model: \(JSONPath.of(context.codingPath + [key])): missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

@@ -269,27 +269,25 @@ extension LeadScoreModel {
                 guard owner[t] < 0 else { throw fail("\(at).\(field)", "term \(t) already belongs to design.columns[\(owner[t])]") }
                 owner[t] = c
             }
-            switch col.type {
-            case .numeric, .boolean:
-                guard col.term != nil else { throw fail("\(at).term", "a \(col.type.rawValue) column needs a term") }
-                try own(col.term, "term")
-                try own(col.missingTerm, "missing_term")
-                guard let mean = col.mean else { throw fail("\(at).mean", "missing") }
-                try finite(mean, "\(at).mean")
-                guard let scale = col.scale else { throw fail("\(at).scale", "missing") }
-                guard scale > 0 && scale.isFinite else { throw fail("\(at).scale", "\(scale) is not a positive number") }
-                if let lo = col.minimum, let hi = col.maximum {
+            // The kind and its required fields were checked when decoding (`ColumnEncoding.init(from:)`).
+            switch col.kind {
+            case .numeric(let e), .boolean(let e):
+                try own(e.term, "term")
+                try own(e.missingTerm, "missing_term")
+                try finite(e.mean, "\(at).mean")
+                guard e.scale > 0 && e.scale.isFinite else { throw fail("\(at).scale", "\(e.scale) is not a positive number") }
+                if let lo = e.minimum, let hi = e.maximum {
                     try finite(lo, "\(at).minimum")
                     try finite(hi, "\(at).maximum")
                     guard lo <= hi else { throw fail("\(at).minimum", "\(lo) is above the maximum \(hi)") }
                 }
-                if let q = col.quantiles {
+                if let q = e.quantiles {
                     guard q.count == 5 else { throw fail("\(at).quantiles", "\(q.count) values, expected 5 (10th, 25th, 50th, 75th, 90th percentiles)") }
                     for (k, v) in q.enumerated() { try finite(v, "\(at).quantiles[\(k)]") }
                     for k in 1..<5 where q[k] < q[k - 1] { throw fail("\(at).quantiles[\(k)]", "percentiles out of order") }
                 }
-            case .categorical:
-                guard let groups = col.groups, !groups.isEmpty else { throw fail("\(at).groups", "a categorical column needs levels") }
+            case .categorical(let e):
+                let groups = e.groups
                 var values = Set<String>()
                 for (g, group) in groups.enumerated() {
                     guard values.insert(group.value).inserted else { throw fail("\(at).groups[\(g)].value", "the level '\(group.value)' appears twice") }
@@ -298,9 +296,8 @@ extension LeadScoreModel {
                         throw fail("\(at).groups[\(g)].pooled", "only the '\(ColumnEncoding.otherName)' group pools levels")
                     }
                 }
-                guard let reference = col.reference else { throw fail("\(at).reference", "missing") }
-                guard let r = groups.firstIndex(where: { $0.value == reference }) else {
-                    throw fail("\(at).reference", "'\(reference)' is not one of the column's levels")
+                guard let r = groups.firstIndex(where: { $0.value == e.reference }) else {
+                    throw fail("\(at).reference", "'\(e.reference)' is not one of the column's levels")
                 }
                 for (g, group) in groups.enumerated() {
                     if g == r {
@@ -310,11 +307,9 @@ extension LeadScoreModel {
                         try own(group.term, "groups[\(g)].term")
                     }
                 }
-                if col.unseen == .other && !values.contains(ColumnEncoding.otherName) {
+                if e.unseen == .other && !values.contains(ColumnEncoding.otherName) {
                     throw fail("\(at).unseen", "'other' needs an '\(ColumnEncoding.otherName)' level")
                 }
-            case .date:
-                throw fail("\(at).type", "a date column cannot be a model term")
             }
         }
         if let t = owner.firstIndex(of: -1) {

@@ -158,7 +158,7 @@ public struct Scorer {
                 }
                 let p = StableMath.sigmoid(eta)
                 let score = scorecard.score(logOdds: eta)
-                let grade = gradeFloors.firstIndex(where: { score >= $0 }).map { gradeBytes[$0] } ?? gradeBytes.last ?? []
+                let grade = GradeBand.index(score: score, floors: gradeFloors).map { gradeBytes[$0] } ?? []
                 if deferRowNumbers {
                     r.rowOrdinals.append(Int32(truncatingIfNeeded: rowNumber))
                     r.rowStarts.append(r.output.count)

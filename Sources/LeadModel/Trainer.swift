@@ -353,11 +353,11 @@ public struct Trainer {
 
         stage("collinearity, separation, covariance done")
         // Numeric quantiles (a sort per column) on the other threads while the metrics are computed.
-        let quantileColumns = design.columns.indices.filter { design.columns[$0].type == .numeric || design.columns[$0].type == .boolean }
+        let quantileColumns = design.columns.indices.filter { design.columns[$0].numeric != nil }
         let xSnapshot = xTrain
-        let columnsSnapshot = design.columns
+        let numericSnapshot = quantileColumns.compactMap { design.columns[$0].numeric }
         let quantileJob = BatchJob<[Double]>.launch(count: quantileColumns.count, threads: ScoringThreads.default) { j in
-            Trainer.quantiles(of: columnsSnapshot[quantileColumns[j]], x: xSnapshot)
+            Trainer.quantiles(of: numericSnapshot[j], x: xSnapshot)
         }
 
         // Metrics.
@@ -382,7 +382,7 @@ public struct Trainer {
         // The average training lead (term means) and numeric quantiles, for explanations.
         design.termMeans = Array(xTrain.columnMeans().prefix(p))
         stage("term means")
-        for (j, q) in quantileJob.wait().enumerated() { design.columns[quantileColumns[j]].quantiles = q }
+        for (j, q) in quantileJob.wait().enumerated() { design.columns[quantileColumns[j]].updateNumeric { $0.quantiles = q } }
         stage("quantiles waited for")
         let trainPoints = result.eta.map { scorecard.score(logOdds: $0) }
         let grades = try Trainer.gradeBands(scores: trainPoints, outcomes: yTrain, cutoffs: options.gradeCutoffs)
@@ -576,9 +576,7 @@ public struct Trainer {
         var out: [String] = []
         let levels = x.levelTallies(y)
         for col in design.columns {
-            var indicatorTerms: [Int] = []
-            if col.type == .categorical { indicatorTerms = col.terms } else if let m = col.missingTerm { indicatorTerms = [m] }
-            for t in indicatorTerms {
+            for t in col.indicatorTerms {
                 var count = 0.0
                 var positives = 0.0
                 if let tally = levels[t] {
@@ -600,9 +598,10 @@ public struct Trainer {
     /// coefficient runs off to infinity, as a level's does.
     private func numericSeparationNotices(design: Design, x: EncodedRows, y: [Double], target: TargetSpec) -> [String] {
         var out: [String] = []
-        for col in design.columns where col.type == .numeric || col.type == .boolean {
-            let values = x.column(col.term!)
-            let missing = col.missingTerm.map { x.column($0) }
+        for col in design.columns {
+            guard let e = col.numeric else { continue }
+            let values = x.column(e.term)
+            let missing = e.missingTerm.map { x.column($0) }
             var low = [Double.infinity, Double.infinity], high = [-Double.infinity, -Double.infinity]
             for i in values.indices where missing?[i] != 1 {
                 let c = y[i] > 0.5 ? 1 : 0
@@ -613,7 +612,7 @@ public struct Trainer {
             // Positives above negatives (c = 1 high) or below them.
             let up = high[0] <= low[1], down = high[1] <= low[0]
             guard up || down else { continue }
-            func raw(_ v: Double) -> String { "\(rounded(v * col.scale! + col.mean!, 9))" }
+            func raw(_ v: Double) -> String { "\(rounded(e.standardization.original(v), 9))" }
             let (hi, lo) = up ? (1, 0) : (0, 1)
             let outcome = { (c: Int) in c == 1 ? "'\(target.positive)'" : "not '\(target.positive)'" }
             var what: String
@@ -653,17 +652,17 @@ public struct Trainer {
     }
 
     /// 10th, 25th, 50th, 75th and 90th percentiles of a numeric column's observed training values.
-    static func quantiles(of col: ColumnEncoding, x: EncodedRows) -> [Double] {
+    static func quantiles(of col: NumericEncoding, x: EncodedRows) -> [Double] {
         // A numeric column's terms are dense columns of X: read them in place.
         let n = x.rows
-        let t = x.densePosition[col.term!]
+        let t = x.densePosition[col.term]
         let m = col.missingTerm.map { x.densePosition[$0] }
         var values: [Double] = []
         values.reserveCapacity(n)
         x.dense.storage.withUnsafeBufferPointer { s in
             for i in 0..<n {
                 if let m, s[m * n + i] == 1 { continue }
-                values.append(s[t * n + i] * col.scale! + col.mean!)
+                values.append(col.standardization.original(s[t * n + i]))
             }
         }
         guard !values.isEmpty else { return [] }
@@ -752,17 +751,15 @@ extension LeadScoreModel {
         var out: [Coefficients.OriginalTerm] = []
         let beta = coefficients.terms
         for col in design.columns {
-            switch col.type {
-            case .numeric, .boolean:
-                let b = beta[col.term!]
-                out.append(.init(term: design.termNames[col.term!], coefficient: b / col.scale!))
-                if let m = col.missingTerm {
-                    out.append(.init(term: design.termNames[m], coefficient: beta[m] + b * col.mean! / col.scale!))
+            switch col.kind {
+            case .numeric(let e), .boolean(let e):
+                let original = e.originalUnits(beta: beta)
+                out.append(.init(term: design.termNames[e.term], coefficient: original.perUnit))
+                if let m = e.missingTerm, let missing = original.missing {
+                    out.append(.init(term: design.termNames[m], coefficient: missing))
                 }
-            case .categorical:
-                for g in col.groups ?? [] { if let t = g.term { out.append(.init(term: design.termNames[t], coefficient: beta[t])) } }
-            case .date:
-                break
+            case .categorical(let e):
+                for g in e.groups { if let t = g.term { out.append(.init(term: design.termNames[t], coefficient: beta[t])) } }
             }
         }
         return out
@@ -770,9 +767,7 @@ extension LeadScoreModel {
 
     func originalIntercept() -> Double {
         var b0 = coefficients.intercept
-        for col in design.columns where col.type == .numeric || col.type == .boolean {
-            b0 -= coefficients.terms[col.term!] * col.mean! / col.scale!
-        }
+        for e in design.columns.compactMap(\.numeric) { b0 -= e.originalUnits(beta: coefficients.terms).interceptShift }
         return b0
     }
 }

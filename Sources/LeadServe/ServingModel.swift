@@ -91,8 +91,8 @@ final class ServingModel: Sendable {
         }
         let columns = model.design.columns.map { c in
             Column(name: c.name, type: c.type.rawValue,
-                   levels: c.groups.map { $0.map(\.value).filter { !$0.isEmpty && $0 != ColumnEncoding.otherName } },
-                   mean: c.type == .numeric ? c.mean : nil, minimum: c.minimum, maximum: c.maximum)
+                   levels: c.categorical.map { $0.groups.map(\.value).filter { !$0.isEmpty && $0 != ColumnEncoding.otherName } },
+                   mean: c.type == .numeric ? c.numeric?.mean : nil, minimum: c.numeric?.minimum, maximum: c.numeric?.maximum)
         }
         let description = Description(
             format: model.format, tool_version: model.toolVersion, created_at: model.createdAt, fingerprint: fingerprint,

@@ -44,15 +44,13 @@ enum RandomLeads {
         var lead: [String: String] = [:]
         for col in model.design.columns {
             let u = rng.uniform()
-            switch col.type {
+            switch col.kind {
             case .numeric:
                 lead[col.name] = u < 0.15 ? "" : u < 0.3 ? String(format: "%.1f", (rng.uniform() - 0.5) * 2e6) : String(format: "%.3f", rng.normal() * 5 + 10)
             case .categorical:
                 lead[col.name] = u < 0.15 ? "" : u < 0.3 ? "never-seen-\(Int(u * 100))" : "L\(Int(rng.uniform() * 8))"
             case .boolean:
                 lead[col.name] = u < 0.15 ? "" : (u < 0.6 ? "yes" : "no")
-            case .date:
-                break
             }
         }
         return lead
@@ -166,10 +164,11 @@ enum RandomLeads {
         let se = try #require(model.coefficients.standardErrors)
         for col in model.design.columns {
             let driver = try #require(model.inference.columns.first { $0.column == col.name })
-            if col.type == .numeric, let t = col.term {
+            if case .numeric(let e) = col.kind {
+                let t = e.term
                 let stat = try #require(driver.terms.first { $0.term == col.name })
-                #expect(abs(stat.stdError! - se[t] / col.scale!) < 1e-12)
-                #expect(abs(stat.coefficient - model.coefficients.terms[t] / col.scale!) < 1e-12)
+                #expect(abs(stat.stdError! - se[t] / e.scale) < 1e-12)
+                #expect(abs(stat.coefficient - model.coefficients.terms[t] / e.scale) < 1e-12)
                 #expect(abs(stat.z! - model.coefficients.terms[t] / se[t]) < 1e-9)
                 #expect(stat.ciLow! < stat.coefficient && stat.coefficient < stat.ciHigh!)
             }

@@ -150,7 +150,7 @@ import Testing
         #expect(export.tableColumns.isEmpty)
         for col in model.design.columns {
             #expect(sql.contains(d.identifier(col.name)))
-            for group in col.groups ?? [] where !group.value.isEmpty && group.value != ColumnEncoding.otherName {
+            for group in col.categorical?.groups ?? [] where !group.value.isEmpty && group.value != ColumnEncoding.otherName {
                 #expect(sql.contains(" WHEN \(d.string(group.value)) THEN "), "\(col.name)=\(group.value)")
             }
         }
@@ -201,8 +201,10 @@ import Testing
     static func modelWithPooledLevels(_ extra: Int) throws -> LeadScoreModel {
         var model = try bundledModel()
         let c = model.design.columns.firstIndex { $0.name == "industry" }!
-        let g = model.design.columns[c].groups!.firstIndex { $0.value == ColumnEncoding.otherName }!
-        model.design.columns[c].groups![g].pooled! += (0..<extra).map { "pooled level \($0)" }
+        guard case .categorical(var industry) = model.design.columns[c].kind else { fatalError("industry is categorical") }
+        let g = industry.otherGroup!
+        industry.groups[g].pooled! += (0..<extra).map { "pooled level \($0)" }
+        model.design.columns[c].kind = .categorical(industry)
         return model
     }
 
@@ -212,7 +214,7 @@ import Testing
             let threshold = SQLExport.levelsTableThreshold(d)
             let model = try Self.modelWithPooledLevels(0)
             let industry = model.design.columns.first { $0.name == "industry" }!
-            let levels = industry.groups!.reduce(0) { $0 + 1 + ($1.pooled?.count ?? 0) }
+            let levels = industry.categorical!.groups.reduce(0) { $0 + 1 + ($1.pooled?.count ?? 0) }
             let below = try SQLExport(model: try Self.modelWithPooledLevels(threshold - levels), options: SQLExportOptions(dialect: d))
             #expect(below.tableColumns.isEmpty, "\(d)")
             let above = try SQLExport(model: try Self.modelWithPooledLevels(threshold - levels + 1), options: SQLExportOptions(dialect: d))
@@ -235,7 +237,7 @@ import Testing
         let categorical = model.design.columns.filter { $0.type == .categorical }
         #expect(export.tableColumns == categorical.map(\.name))
         let rows = export.script.split(separator: "\n").filter { $0.hasPrefix("  (") }
-        let levels = categorical.reduce(0) { n, col in n + (col.groups ?? []).reduce(0) { $0 + ($1.value == ColumnEncoding.otherName ? ($1.pooled ?? []).filter { !$0.isEmpty }.count : ($1.value.isEmpty ? 0 : 1)) } }
+        let levels = categorical.reduce(0) { n, col in n + (col.categorical?.groups ?? []).reduce(0) { $0 + ($1.value == ColumnEncoding.otherName ? ($1.pooled ?? []).filter { !$0.isEmpty }.count : ($1.value.isEmpty ? 0 : 1)) } }
         #expect(rows.count == levels)
         #expect(export.script.contains(d.identifier("scores_levels")))
         if d == .postgres { #expect(export.script.contains("BEGIN;") && export.script.contains("COMMIT;")) }

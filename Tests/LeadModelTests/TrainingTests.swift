@@ -38,18 +38,19 @@ import Testing
     @Test func designPoolsRareLevelsAndPicksTheMostFrequentReference() throws {
         let model = try Trainer(options: leadsOptions()).train().model
         let industry = try #require(model.design.columns.first { $0.name == "industry" })
-        let groups = try #require(industry.groups)
-        #expect(industry.reference == groups[0].value)
+        let levels = try #require(industry.categorical)
+        let groups = levels.groups
+        #expect(levels.reference == groups[0].value)
         #expect(groups[0].count == groups.map(\.count).max())
         let other = try #require(groups.first { $0.value == ColumnEncoding.otherName })
         #expect(other.count < 10 * (other.pooled?.count ?? 0))
-        #expect(industry.unseen == .other)
+        #expect(levels.unseen == .other)
         // The date column is kept out of the model and its time window recorded.
         #expect(!model.design.columns.contains { $0.name == "created_at" })
         #expect(model.provenance.timeWindow?.first.hasPrefix("2025-01") == true)
         // Numeric columns with gaps get a missing indicator.
         let days = try #require(model.design.columns.first { $0.name == "days_since_last_activity" })
-        #expect(days.missingTerm != nil)
+        #expect(days.numeric?.missingTerm != nil)
     }
 
     @Test func holdoutAfterADateTrainsOnThePast() throws {
@@ -175,13 +176,13 @@ import Testing
     @Test func originalUnitsGiveTheSameLogOdds() throws {
         let model = try trainedModel()
         // Rebuild η for a numeric column's value from the original-unit coefficients.
-        let col = try #require(model.design.columns.first { $0.name == "page_views" })
-        let t = col.term!
+        let col = try #require(model.design.columns.first { $0.name == "page_views" }?.numeric)
+        let t = col.term
         let b = model.coefficients.terms[t]
-        let internalValue = b * (9 - col.mean!) / col.scale!
+        let internalValue = b * (9 - col.mean) / col.scale
         let original = model.coefficients.original.first { $0.term == "page_views" }!.coefficient
         // Difference between two values is the same on both scales.
-        let internalZero = b * (0 - col.mean!) / col.scale!
+        let internalZero = b * (0 - col.mean) / col.scale
         #expect(abs((internalValue - internalZero) - original * 9) < 1e-12)
     }
 }

@@ -108,8 +108,9 @@ public struct SQLExport {
         reasons = k
         let threshold = SQLExport.levelsTableThreshold(options.dialect)
         var table: [Int] = []
-        for (c, col) in model.design.columns.enumerated() where col.type == .categorical {
-            let levels = (col.groups ?? []).reduce(0) { $0 + 1 + ($1.pooled?.count ?? 0) }
+        for (c, col) in model.design.columns.enumerated() {
+            guard let categorical = col.categorical else { continue }
+            let levels = categorical.groups.reduce(0) { $0 + 1 + ($1.pooled?.count ?? 0) }
             switch options.levelsTable {
             case .always: table.append(c)
             case .never: break
@@ -173,12 +174,12 @@ struct QueryBuilder {
     func columnSQL(_ c: Int) -> ColumnSQL? {
         let col = model.design.columns[c]
         let t = text(c)
-        switch col.type {
+        switch col.kind {
         case .numeric, .boolean:
             // x: the number (NULL when not one); m: missing. Booleans read yes/no/true/false (any
             // case) or a number equal to 1 or 0 (FieldParser.boolean, then RowResolver.resolve).
             let number: String
-            if col.type == .numeric {
+            if case .numeric = col.kind {
                 number = "CASE WHEN \(d.isPlainDecimal(t)) THEN \(d.castDouble(t)) END"
             } else {
                 number = "CASE WHEN lower(\(t)) IN ('yes', 'true') THEN \(d.double(1)) WHEN lower(\(t)) IN ('no', 'false') THEN \(d.double(0))"
@@ -188,12 +189,12 @@ struct QueryBuilder {
             let largest = d.double(.greatestFiniteMagnitude)
             // CompiledScorer.logOdds: β · ((x − mean) / scale), or the missing value (β·0 + γ).
             let logOdds = "CASE WHEN \(m) THEN \(d.double(compiled.missingValue[c]))"
-                + " WHEN abs(\(x)) <= \(largest) THEN \(d.double(compiled.beta[c])) * ((\(x) - \(d.double(compiled.mean[c]))) / \(d.double(compiled.scale[c]))) END"
-            let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(compiled.mean[c]))"
+                + " WHEN abs(\(x)) <= \(largest) THEN \(d.double(compiled.beta[c])) * ((\(x) - \(d.double(compiled.standardization[c].mean))) / \(d.double(compiled.standardization[c].scale))) END"
+            let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(compiled.standardization[c].mean))"
                 + " THEN \(self.code(compiled.highCode[c])) ELSE \(self.code(compiled.lowCode[c])) END"
             return ColumnSQL(values: [(m, isMissing(t)), (x, number)], logOdds: logOdds, code: code)
-        case .categorical:
-            let groups = col.groups ?? []
+        case .categorical(let categorical):
+            let groups = categorical.groups
             // RowResolver: a missing value is the missing level's group (the "" level, or (other)
             // when it pooled ""), otherwise an unseen level.
             var missingGroup: Int?
@@ -212,7 +213,7 @@ struct QueryBuilder {
                     joins: [join], logOdds: "a_\(c)", code: "k_\(c)")
             }
             var whens = ""
-            for (level, g) in levelGroups(col) { whens += " WHEN \(d.string(level)) THEN \(g)" }
+            for (level, g) in levelGroups(categorical) { whens += " WHEN \(d.string(level)) THEN \(g)" }
             let group = "CASE WHEN \(isMissing(t)) THEN \(missingGroup ?? -1) ELSE "
                 + (whens.isEmpty ? "-1" : "(CASE \(t)\(whens) ELSE -1 END)") + " END"
             let g = "g_\(c)"
@@ -224,16 +225,14 @@ struct QueryBuilder {
             logOdds += " ELSE \(d.double(compiled.unseenValue[c])) END"
             code += " ELSE \(self.code(compiled.unseenCode[c])) END"
             return ColumnSQL(values: [(g, group)], logOdds: logOdds, code: code)
-        case .date:
-            return nil
         }
     }
 
     /// Every non-missing level of a categorical column with its group index, pooled levels with
     /// their `(other)` group's, in the model's order.
-    func levelGroups(_ col: ColumnEncoding) -> [(String, Int)] {
+    func levelGroups(_ col: CategoricalEncoding) -> [(String, Int)] {
         var out: [(String, Int)] = []
-        for (g, group) in (col.groups ?? []).enumerated() {
+        for (g, group) in col.groups.enumerated() {
             if group.value == ColumnEncoding.otherName {
                 for v in group.pooled ?? [] where !v.isEmpty { out.append((v, g)) }
             } else if !group.value.isEmpty {
@@ -344,7 +343,8 @@ struct QueryBuilder {
         var rows: [String] = []
         for c in tableColumns.sorted() {
             let col = model.design.columns[c]
-            for (level, g) in levelGroups(col) {
+            guard let categorical = col.categorical else { continue }
+            for (level, g) in levelGroups(categorical) {
                 let lo = compiled.groupValues[c][g]
                 let points = (lo - compiled.columnBase[c]) * model.scorecard.factor
                 rows.append("(\(c), \(d.string(col.name)), \(d.string(level)), \(d.double(lo)), \(d.double(points)), \(code(compiled.groupCodes[c][g])))")
