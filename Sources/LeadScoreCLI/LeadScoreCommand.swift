@@ -23,6 +23,7 @@ public struct LeadScoreCommand: ParsableCommand {
             Exit status:
               0   success (every row scored)
               3   finished, but some rows were reported in --errors instead of scored
+              4   drift: the score or a column moved by a PSI of 0.25 or more
               64  usage error (bad or missing options)
               65  bad data: an input row, a model file or a value that cannot be used
               66  an input file cannot be opened
@@ -38,7 +39,7 @@ public struct LeadScoreCommand: ParsableCommand {
                                       (default 1: only small factorizations there)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ExportCommand.self, ServeCommand.self, EvaluateCommand.self, ModelsCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ExportCommand.self, ServeCommand.self, EvaluateCommand.self, ModelsCommand.self, CompareCommand.self, DriftCommand.self]
     )
 
     public init() {}
@@ -47,6 +48,8 @@ public struct LeadScoreCommand: ParsableCommand {
 /// Exit statuses, documented in `--help` and the README.
 public enum ExitStatus {
     public static let partial: Int32 = 3
+    /// `drift`: the score or an input column moved by a PSI of at least 0.25 (the report is written).
+    public static let drift: Int32 = 4
     public static let usage: Int32 = 64
     public static let dataError: Int32 = 65
     public static let noInput: Int32 = 66
