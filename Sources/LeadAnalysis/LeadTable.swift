@@ -162,7 +162,7 @@ public struct LeadTable: Sendable {
         case .categorical:
             let g = levels[c][i]
             return g < 0 ? .unseen : .level(Int(g))
-        case .numeric, .boolean:
+        case .numeric, .boolean, .shape:
             let x = numbers[c][i]
             return x.isNaN ? .missing : .number(x)
         }

@@ -141,7 +141,7 @@ public struct SegmentMiner {
                 add(SegmentCondition(column: col.name, value: "yes"), c, yes)
                 add(SegmentCondition(column: col.name, value: "no"), c, no)
                 add(SegmentCondition(column: col.name, value: ColumnEncoding.missingName), c, missing)
-            case .numeric:
+            case .numeric, .shape:
                 let values = table.numbers[c]
                 var observed = values.filter { !$0.isNaN }
                 guard !observed.isEmpty else { continue }

@@ -24,6 +24,8 @@ public struct ColumnEncoding: Sendable, Equatable {
         /// A yes/no column: a number that is 0 or 1.
         case boolean(NumericEncoding)
         case categorical(CategoricalEncoding)
+        /// A numeric column as a shape: a spline or a monotone ramp basis (`ShapeEncoding`).
+        case shape(ShapeEncoding)
     }
 
     public init(name: String, kind: Kind, missingCount: Int? = nil) {
@@ -49,6 +51,7 @@ public struct ColumnEncoding: Sendable, Equatable {
         case .numeric: return .numeric
         case .boolean: return .boolean
         case .categorical: return .categorical
+        case .shape: return .numeric
         }
     }
 
@@ -56,7 +59,7 @@ public struct ColumnEncoding: Sendable, Equatable {
     public var numeric: NumericEncoding? {
         switch kind {
         case .numeric(let e), .boolean(let e): return e
-        case .categorical: return nil
+        case .categorical, .shape: return nil
         }
     }
 
@@ -65,7 +68,7 @@ public struct ColumnEncoding: Sendable, Equatable {
         switch kind {
         case .numeric(var e): change(&e); kind = .numeric(e)
         case .boolean(var e): change(&e); kind = .boolean(e)
-        case .categorical: break
+        case .categorical, .shape: break
         }
     }
 
@@ -80,6 +83,7 @@ public struct ColumnEncoding: Sendable, Equatable {
         switch kind {
         case .numeric(let e), .boolean(let e): return [e.term] + (e.missingTerm.map { [$0] } ?? [])
         case .categorical(let e): return e.groups.compactMap(\.term)
+        case .shape(let e): return e.allTerms
         }
     }
 
@@ -89,6 +93,7 @@ public struct ColumnEncoding: Sendable, Equatable {
         switch kind {
         case .numeric(let e), .boolean(let e): return e.missingTerm.map { [$0] } ?? []
         case .categorical(let e): return e.groups.compactMap(\.term)
+        case .shape(let e): return e.missingTerm.map { [$0] } ?? []
         }
     }
 }
@@ -252,6 +257,7 @@ extension ColumnEncoding {
         switch kind {
         case .numeric(let e), .boolean(let e): e.forEachTerm(value, set)
         case .categorical(let e): e.forEachTerm(value, set)
+        case .shape(let e): e.forEachTerm(value, set)
         }
     }
 
@@ -275,7 +281,7 @@ struct ModelFieldError: Error {
 extension ColumnEncoding: Codable {
     /// The keys of today's files: one flat object per column, the kind in `type`.
     enum CodingKeys: String, CodingKey {
-        case name, type, mean, scale, term, minimum, maximum, quantiles, groups, reference, unseen
+        case name, type, mean, scale, term, minimum, maximum, quantiles, groups, reference, unseen, shape
         case missingTerm = "missing_term"
         case missingCount = "missing_count"
     }
@@ -289,6 +295,9 @@ extension ColumnEncoding: Codable {
         missingCount = try c.decodeIfPresent(Int.self, forKey: .missingCount)
         let type = try c.decode(ColumnType.self, forKey: .type)
         switch type {
+        case .numeric where c.contains(.shape):
+            // A shape (spline or monotone): its basis, terms and standardizations in `shape`.
+            kind = .shape(try c.decode(ShapeEncoding.self, forKey: .shape))
         case .numeric, .boolean:
             guard let term = try c.decodeIfPresent(Int.self, forKey: .term) else {
                 throw fail(.term, "a \(type.rawValue) column needs a term")
@@ -331,6 +340,8 @@ extension ColumnEncoding: Codable {
             try c.encode(e.groups, forKey: .groups)
             try c.encode(e.reference, forKey: .reference)
             try c.encode(e.unseen, forKey: .unseen)
+        case .shape(let e):
+            try c.encode(e, forKey: .shape)
         }
     }
 }

@@ -5,8 +5,11 @@
 /// precomputed log-odds per level group, plus the values for unseen and missing levels. It computes
 /// exactly `Σ ColumnEncoding.logOdds` (same terms, same order of additions within a column).
 public struct CompiledScorer: Sendable {
-    enum Kind: UInt8 { case numeric, categorical }
+    enum Kind: UInt8 { case numeric, categorical, shape }
     let kinds: [Kind]
+    /// Shape columns' encodings (nil for the others) and every term's coefficient, which they index.
+    let shapes: [ShapeEncoding?]
+    let terms: [Double]
     let beta: [Double]           // β (for the (x − mean)/sd form, to match the design exactly)
     let standardization: [Standardization]
     let missingValue: [Double]   // numeric: β·0 + γ; categorical: unused
@@ -28,14 +31,24 @@ public struct CompiledScorer: Sendable {
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
         let explainer = Explainer(model: model)
-        var kinds: [Kind] = [], beta: [Double] = [], standardization: [Standardization] = []
+        var kinds: [Kind] = [], beta: [Double] = [], standardization: [Standardization] = [], shapes: [ShapeEncoding?] = []
         var missing: [Double] = [], groups: [[Double]] = [], unseen: [Double] = [], base: [Double] = []
         var gc: [[[UInt8]]] = [], uc: [[UInt8]] = [], hc: [[UInt8]] = [], lc: [[UInt8]] = [], mc: [[UInt8]] = []
         for (c, col) in model.design.columns.enumerated() {
             // Every table entry is `ColumnEncoding.logOdds` (the one value → terms definition) of a value.
             let lo: (ResolvedValue) -> Double = { v in b.withUnsafeBufferPointer { col.logOdds(v, beta: $0) } }
             func code(_ v: ResolvedValue) -> [UInt8] { Array(explainer.code(column: c, v, raw: "").utf8) }
+            if case .shape(let e) = col.kind { shapes.append(e) } else { shapes.append(nil) }
             switch col.kind {
+            case .shape(let e):
+                kinds.append(.shape)
+                beta.append(0)
+                standardization.append(Standardization(mean: e.average, scale: 1))
+                missing.append(lo(.missing))
+                groups.append([])
+                unseen.append(0)
+                gc.append([]); uc.append([]); mc.append(code(.missing))
+                hc.append(code(.number(e.average))); lc.append(code(.number(-.infinity)))
             case .numeric(let e), .boolean(let e):
                 kinds.append(.numeric)
                 beta.append(b[e.term])
@@ -62,6 +75,8 @@ public struct CompiledScorer: Sendable {
             base.append(lo(probe) - explainer.contribution(column: c, probe))
         }
         self.kinds = kinds
+        self.shapes = shapes
+        terms = b
         self.beta = beta
         self.standardization = standardization
         missingValue = missing
@@ -87,7 +102,7 @@ public struct CompiledScorer: Sendable {
             for c in 0..<values.count {
                 let v: Double
                 switch values[c] {
-                case .number(let x): v = beta[c] * standardization[c](x) - columnBase[c]
+                case .number(let x): v = numberLogOdds(c, x) - columnBase[c]
                 case .missing: v = missingValue[c] - columnBase[c]
                 case .level(let g): v = groupValues[c][g] - columnBase[c]
                 case .unseen: v = unseenValue[c] - columnBase[c]
@@ -119,9 +134,16 @@ public struct CompiledScorer: Sendable {
         case (.categorical, .level(let g)): return groupCodes[c][g]
         case (.categorical, .unseen): return unseenCode[c]
         case (_, .missing): return missingCode[c]
-        case (.numeric, .number(let x)): return standardization[c].isHigh(x) ? highCode[c] : lowCode[c]
+        case (.numeric, .number(let x)), (.shape, .number(let x)): return standardization[c].isHigh(x) ? highCode[c] : lowCode[c]
         default: return []
         }
+    }
+
+    /// What a number adds to the log-odds in column `c`: β · (x − mean)/sd, or a shape's Σ βⱼ · termⱼ.
+    @inline(__always)
+    func numberLogOdds(_ c: Int, _ x: Double) -> Double {
+        if kinds[c] == .shape { return terms.withUnsafeBufferPointer { shapes[c].unsafelyUnwrapped.logOdds(x, beta: $0) } }
+        return beta[c] * standardization[c](x)
     }
 
     /// Log-odds of a resolved row; identical to `LeadScoreModel.logOdds`.
@@ -130,7 +152,7 @@ public struct CompiledScorer: Sendable {
         var s = intercept
         for c in 0..<values.count {
             switch values[c] {
-            case .number(let x): s += beta[c] * standardization[c](x)
+            case .number(let x): s += numberLogOdds(c, x)
             case .missing: s += missingValue[c]
             case .level(let g): s += groupValues[c][g]
             case .unseen: s += unseenValue[c]

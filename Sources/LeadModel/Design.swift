@@ -90,7 +90,7 @@ public struct RowEncoder: Sendable {
             let slot: Int
             switch values[c] {
             case .number(let x):
-                if numberTerm[c] >= 0 { set(numberTerm[c], standardization[c](x)) }
+                if numberTerm[c] >= 0 { set(numberTerm[c], standardization[c](x)) } else { design.columns[c].forEachTerm(values[c], set) }
                 continue
             case .missing: slot = firstSlot[c]
             case .unseen: slot = firstSlot[c] + 1

@@ -182,8 +182,15 @@ public struct Explainer: Sendable {
                 if case .numeric(let e) = col.kind, let lo = e.minimum, let hi = e.maximum, x < lo || x > hi {
                     notes.append("\(col.name) \(compact(x)) is outside the training range \(compact(lo))–\(compact(hi)): its contribution is extrapolated from a straight line")
                 }
+                if case .shape(let e) = col.kind, x < e.minimum || x > e.maximum {
+                    notes.append("\(col.name) \(compact(x)) is outside the training range \(compact(e.minimum))–\(compact(e.maximum)): scored as \(compact(x < e.minimum ? e.minimum : e.maximum)), the most extreme training value on that side")
+                }
             case .missing where col.numeric.map { $0.missingTerm == nil } ?? false:
                 notes.append("\(col.name) is missing, which never happened in training: imputed at the training mean")
+            case .missing:
+                if case .shape(let e) = col.kind, e.missingTerm == nil {
+                    notes.append("\(col.name) is missing, and training had too few missing values for their own term: scored as the average lead")
+                }
             default:
                 break
             }
@@ -211,7 +218,10 @@ public struct Explainer: Sendable {
             return "\(col.name)=\(x == 1 ? "yes" : "no")"
         case (.numeric(let e), .number(let x)):
             return e.standardization.isHigh(x) ? "\(col.name):high" : "\(col.name):low"
-        case (.numeric, _), (.boolean, _):
+        case (.shape(let e), .number(let x)):
+            // As for a straight line: high = at or above the training mean of the column.
+            return x >= e.average ? "\(col.name):high" : "\(col.name):low"
+        case (.numeric, _), (.boolean, _), (.shape, _):
             return "\(col.name):missing"
         }
     }
@@ -232,9 +242,13 @@ public struct Explainer: Sendable {
             return "\(col.name) is missing: \(effect)"
         case (.boolean, .number(let x)):
             return "\(col.name) is \(x == 1 ? "yes" : "no"): \(effect)"
+        case (.shape(let e), .number(let x)):
+            let capped = x > e.maximum ? " (scored as the training maximum \(compact(e.maximum)))"
+                : x < e.minimum ? " (scored as the training minimum \(compact(e.minimum)))" : ""
+            return "\(col.name) \(raw)\(capped), average \(compact(e.average)): \(effect)"
         case (.numeric(let e), .number):
             return "\(col.name) \(raw), average \(compact(e.mean)): \(effect)"
-        case (.numeric, _), (.boolean, _):
+        case (.numeric, _), (.boolean, _), (.shape, _):
             return "\(col.name): \(effect)"
         }
     }
@@ -256,8 +270,14 @@ public struct Explainer: Sendable {
                 where group.value != ColumnEncoding.otherName && !group.value.isEmpty && Double(group.count) >= 0.01 * Double(total) {
                     candidates.append((.level(g), group.value))
                 }
-            case .boolean:
-                candidates = [(.number(1), "yes"), (.number(0), "no")]
+            case .boolean(let e):
+                // Only a value held by at least 1% of training leads (the mean is the share of yes).
+                if e.mean >= 0.01 { candidates.append((.number(1), "yes")) }
+                if e.mean <= 0.99 { candidates.append((.number(0), "no")) }
+            case .shape(let e):
+                for (q, label) in zip(e.quantiles ?? [], ["10th", "25th", "50th", "75th", "90th"]) {
+                    candidates.append((.number(q), "\(compact(q)) (\(label) percentile)"))
+                }
             case .numeric(let e):
                 for (q, label) in zip(e.quantiles ?? [], ["10th", "25th", "50th", "75th", "90th"]) {
                     candidates.append((.number(q), "\(compact(q)) (\(label) percentile)"))

@@ -195,6 +195,20 @@ extension ModelInference {
                     // bit, and model files keep the value they have always had.
                     termStats.append(TermInference(term: design.termNames[m], coefficient: beta[m] + beta[t] * k, variance: variance))
                 }
+            case .shape(let e):
+                // Per unit of each raw basis function; the missing indicator γ + Σ kⱼβⱼ (kⱼ = meanⱼ/scaleⱼ)
+                // with Var = gᵀVg, g = e_m + Σ kⱼ e_{tⱼ}.
+                for (j, t) in e.terms.enumerated() {
+                    let s = e.scales[j]
+                    termStats.append(TermInference(term: design.termNames[t], coefficient: beta[t] / s,
+                                                   variance: covariance.map { $0[t, t] / (s * s) }))
+                }
+                if let m = e.missingTerm {
+                    var g: [(Int, Double)] = [(m, 1)]
+                    for (j, t) in e.terms.enumerated() { g.append((t, e.means[j] / e.scales[j])) }
+                    let variance = covariance.map { v in g.reduce(0) { acc, a in acc + g.reduce(0) { $0 + a.1 * $1.1 * v[a.0, $1.0] } } }
+                    termStats.append(TermInference(term: design.termNames[m], coefficient: beta[m] + e.interceptShift(beta: beta), variance: variance))
+                }
             case .categorical:
                 for t in terms {
                     termStats.append(TermInference(term: design.termNames[t], coefficient: beta[t], variance: covariance.map { $0[t, t] }))

@@ -26,8 +26,10 @@ public struct LogisticFit: Sendable {
     }
 
     /// The same on encoded rows (what training builds).
+    /// `signs` (one per column of `data`, intercept last): +1 / −1 keep a coefficient ≥ 0 / ≤ 0
+    /// (monotone shapes), fitted by `ConstrainedNewtonSolver`; nil or all 0 is the plain Newton fit.
     public static func fit(data: EncodedRows, y: [Double], weights: [Double]? = nil, lambda: Double,
-                           maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
+                           signs: [Int]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
         let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda)
@@ -43,7 +45,15 @@ public struct LogisticFit: Sendable {
             let rate = positiveWeight / totalWeight
             start[data.cols - 1] = StableMath.logit(rate)
         }
-        let result = solver.minimize(objective, start: start, progress: progress)
+        let result: NewtonSolver.Result
+        if let signs, signs.contains(where: { $0 != 0 }) {
+            var constrained = ConstrainedNewtonSolver()
+            constrained.maxIterations = max(maxIterations, 200)
+            constrained.gradientTolerance = gradientTolerance
+            result = constrained.minimize(objective, signs: signs, start: start, progress: progress)
+        } else {
+            result = solver.minimize(objective, start: start, progress: progress)
+        }
         let p = data.cols - 1
         var covariance: Matrix?
         if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }

@@ -286,6 +286,15 @@ extension LeadScoreModel {
                     for (k, v) in q.enumerated() { try finite(v, "\(at).quantiles[\(k)]") }
                     for k in 1..<5 where q[k] < q[k - 1] { throw fail("\(at).quantiles[\(k)]", "percentiles out of order") }
                 }
+            case .shape(let e):
+                // Basis, knots, means and scales were checked when decoding (`ShapeEncoding.init(from:)`).
+                for (j, t) in e.terms.enumerated() { try own(t, "shape.terms[\(j)]") }
+                try own(e.missingTerm, "shape.missing_term")
+                if let q = e.quantiles {
+                    guard q.count == 5 else { throw fail("\(at).shape.quantiles", "\(q.count) values, expected 5 (10th, 25th, 50th, 75th, 90th percentiles)") }
+                    for (k, v) in q.enumerated() { try finite(v, "\(at).shape.quantiles[\(k)]") }
+                }
+                if let d = e.deciles { for (k, v) in d.enumerated() { try finite(v, "\(at).shape.deciles[\(k)]") } }
             case .categorical(let e):
                 let groups = e.groups
                 var values = Set<String>()

@@ -134,6 +134,8 @@ public struct Trainer {
         var excluded = Set<Int>()
         for e in options.exclude { excluded.insert(try column(e, "excluded")) }
         for name in options.types.keys { _ = try column(name, "--type") }
+        for name in options.shapes.columns.keys.sorted() { _ = try column(name, "--numeric") }
+        for name in options.shapes.monotone.keys.sorted() { _ = try column(name, "--monotone") }
         pass.features = header.indices.filter {
             $0 != pass.targetIndex && $0 != pass.idIndex && $0 != pass.timeIndex && !excluded.contains($0)
         }
@@ -227,10 +229,15 @@ public struct Trainer {
             notices.append("no usable feature columns: the model is the intercept only")
         }
 
+        // Rows are read with every number as it is (and every missing value flagged): the shapes'
+        // knots are training quantiles, known once the rows are read (`ShapePlan.expand`).
+        let plan = ShapePlan(design: design, options: options.shapes, minLevelCount: options.minLevelCount)
+        design = plan.readingDesign
+
         // MARK: Pass 2: encode.
         stage("pass 1 done")
         progress?("pass 2: encoding \(pass.trainingRows) training rows into \(design.termCount) terms")
-        let k = design.termCount + 1
+        var k = design.termCount + 1
         let resolver = try RowResolver(design: design, header: pass.header, file: display, parser: parser)
         let encoder = RowEncoder(design: design)
         // Written row range by row range by the parallel encoder (which zeroes its rows first); the
@@ -301,8 +308,19 @@ public struct Trainer {
         stage(parallel ? "encoded in parallel chunks" : "encoded sequentially")
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
-        notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        // On the numbers as read (every numeric column, whatever its shape).
         notices += numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        let expanded = plan.expand(train: xTrain, holdout: xHold)
+        design = expanded.design
+        xTrain = expanded.train
+        xHold = expanded.holdout
+        k = design.termCount + 1
+        notices += expanded.notices
+        for (name, note) in expanded.dropped {
+            if let i = schema.firstIndex(where: { $0.name == name }) { schema[i].role = .dropped; schema[i].note = note }
+        }
+        stage("shapes")
+        notices += separationNotices(design: design, x: xTrain, y: yTrain, target: target)
         if options.penalty == .none && k > nTrain {
             notices.append("\(k - 1) terms and an intercept for \(nTrain) training rows: without a penalty the coefficients are not identified (keep --penalty l2, or exclude columns)")
         }
@@ -312,7 +330,7 @@ public struct Trainer {
         let lambda = options.penalty == .none ? 0 : options.lambda
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
-        var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda,
+        var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda, signs: expanded.signs,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }
@@ -412,6 +430,12 @@ public struct Trainer {
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
+        // The training leads' profile for `drift`: a third read of the file, training rows only.
+        let timeIndex = pass.timeIndex
+        model.trainingProfile = try TrainingProfile.measure(model: model, path: path, delimiter: options.delimiter, extraMissing: options.extraMissing) { record in
+            !isHoldout(index: record.index, time: timeIndex.flatMap { ti in record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } })
+        }
+        stage("training profile")
         let infinite = model.coefficients.original.filter { !$0.coefficient.isFinite }.map(\.term)
             + (model.coefficients.originalIntercept.isFinite ? [] : ["(intercept)"])
         if !infinite.isEmpty {
@@ -760,6 +784,10 @@ extension LeadScoreModel {
                 }
             case .categorical(let e):
                 for g in e.groups { if let t = g.term { out.append(.init(term: design.termNames[t], coefficient: beta[t])) } }
+            case .shape(let e):
+                // Per unit of each raw basis function; the missing indicator against raw basis 0.
+                for (j, t) in e.terms.enumerated() { out.append(.init(term: design.termNames[t], coefficient: beta[t] / e.scales[j])) }
+                if let m = e.missingTerm { out.append(.init(term: design.termNames[m], coefficient: beta[m] + e.interceptShift(beta: beta))) }
             }
         }
         return out
@@ -768,6 +796,7 @@ extension LeadScoreModel {
     func originalIntercept() -> Double {
         var b0 = coefficients.intercept
         for e in design.columns.compactMap(\.numeric) { b0 -= e.originalUnits(beta: coefficients.terms).interceptShift }
+        for col in design.columns { if case .shape(let e) = col.kind { b0 -= e.interceptShift(beta: coefficients.terms) } }
         return b0
     }
 }

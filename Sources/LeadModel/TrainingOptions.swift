@@ -17,6 +17,8 @@ public struct TrainingOptions: Sendable {
     public var delimiter: UInt8 = UInt8(ascii: ",")
     /// Levels seen fewer times than this are pooled into `(other)`.
     public var minLevelCount = 10
+    /// How numeric columns enter the model (`--numeric`, `--knots`, `--monotone`).
+    public var shapes = ShapeOptions()
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
@@ -60,6 +62,7 @@ public struct TrainingOptions: Sendable {
             "delimiter": String(UnicodeScalar(delimiter)),
             "max_iterations": "\(maxIterations)", "gradient_tolerance": "\(gradientTolerance)",
         ]
+        r.merge(shapes.record) { a, _ in a }
         if !negatives.isEmpty { r["negative"] = negatives.joined(separator: ",") }
         if let idColumn { r["id"] = idColumn }
         if !exclude.isEmpty { r["exclude"] = exclude.joined(separator: ",") }

@@ -12,8 +12,10 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Reads a CSV export with a header row, one lead per row, and an outcome column. \
             Column types are inferred (numeric, boolean, categorical, date); categorical levels seen \
-            fewer than --min-level-count times are pooled into '(other)'; numeric columns are \
-            standardized, with a missing-value indicator when they have gaps. The fit is L2-penalized \
+            fewer than --min-level-count times are pooled into '(other)', and a yes/no column whose \
+            rarer value has fewer leads is dropped; numeric columns become natural cubic splines \
+            (--numeric, --knots; values beyond the training range are scored as its ends) or \
+            monotone shapes (--monotone), with a missing-value indicator when they have gaps. The fit is L2-penalized \
             logistic regression by Newton's method (Cholesky steps on OpenBLAS/LAPACK).
 
             --lambda is the L2 strength on standardized terms; scikit-learn's C is 1/lambda \
@@ -22,6 +24,8 @@ struct TrainCommand: ParsableCommand {
             Examples:
               leadscore train datasets/leads.csv --target status --positive accepted --id lead_id \\
                   --exclude reject_reason --time created_at --holdout-after 2026-06-30
+              leadscore train datasets/leads.csv --target status --positive accepted --id lead_id \\
+                  --exclude reject_reason --numeric company_size=linear --monotone page_views=increasing
               leadscore train Leads.csv --target Converted --positive 1 --missing Select \\
                   --exclude "Lead Number,Tags,Lead Quality" --id "Prospect ID"
             """
@@ -40,8 +44,22 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pool levels seen fewer times than this into '(other)'.", valueName: "n"))
     var minLevelCount = 10
 
-    @Option(help: ArgumentHelp("How numeric columns enter the model. Only 'linear' (standardized) for now.", valueName: "linear"))
-    var numeric = "linear"
+    @Option(help: ArgumentHelp("""
+        How numeric columns enter the model: spline (default: a natural cubic spline with knots at \
+        training quantiles, values clamped to the training range) or linear (one standardized term). \
+        COLUMN=spline|linear overrides one column (repeatable), e.g. --numeric employees=linear.
+        """, valueName: "spline|linear|column=kind"))
+    var numeric: [String] = []
+
+    @Option(help: ArgumentHelp("Knots of each spline, 3 to 7, at Harrell's quantiles (5: the 5, 27.5, 50, 72.5 and 95th percentiles). Fewer are used when ties make them coincide.", valueName: "n"))
+    var knots = 5
+
+    @Option(help: ArgumentHelp("""
+        Fit COLUMN as a monotone shape (repeatable): piecewise linear between its training quantiles, \
+        with every slope kept ≥ 0 (increasing) or ≤ 0 (decreasing) by the solver, e.g. \
+        --monotone page_views=increasing: more page views never lowers the score.
+        """, valueName: "column=increasing|decreasing"))
+    var monotone: [String] = []
 
     @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
     var penalty: PenaltyChoice = .l2
@@ -95,7 +113,7 @@ struct TrainCommand: ParsableCommand {
         if out == "-" {
             throw ValidationError("--out - : a model file cannot go to standard output; give a path (the summary goes to standard output, as JSON with --json).")
         }
-        if numeric != "linear" { throw ValidationError("--numeric supports only 'linear' for now, got '\(numeric)'.") }
+        _ = try shapeOptions()
         if scaleFrom != nil && (pdo != nil || baseOdds != nil || grades != nil || baseScore != 50) {
             throw ValidationError("--scale-from keeps the earlier model's scale and grades: give it without --pdo, --base-score, --base-odds or --grades.")
         }
@@ -121,6 +139,28 @@ struct TrainCommand: ParsableCommand {
         try requireDistinctOutputs([("--out", out ?? TrainCommand.defaultPath(for: file)), ("--errors", errors)])
     }
 
+    /// --numeric, --knots and --monotone as `ShapeOptions`.
+    func shapeOptions() throws -> ShapeOptions {
+        var shapes = ShapeOptions()
+        for n in numeric {
+            let parts = n.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let kind = ShapeOptions.Numeric(rawValue: parts[parts.count - 1]), parts.allSatisfy({ !$0.isEmpty }) else {
+                throw ValidationError("--numeric takes spline or linear, or COLUMN=spline|linear for one column; got '\(n)'.")
+            }
+            if parts.count == 1 { shapes.numeric = kind } else { shapes.columns[parts[0]] = kind }
+        }
+        guard (3...7).contains(knots) else { throw ValidationError("--knots must be 3 to 7 (Harrell's quantiles are defined for those), got \(knots).") }
+        shapes.knots = knots
+        for m in monotone {
+            let parts = m.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let direction = MonotoneRamp.Direction(rawValue: parts[1]) else {
+                throw ValidationError("--monotone takes COLUMN=increasing|decreasing, e.g. --monotone page_views=increasing; got '\(m)'.")
+            }
+            shapes.monotone[parts[0]] = direction
+        }
+        return shapes
+    }
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
@@ -130,6 +170,7 @@ struct TrainCommand: ParsableCommand {
                 o.types[String(parts[0])] = ColumnType(rawValue: String(parts[1]))
             }
             o.minLevelCount = minLevelCount
+            o.shapes = try shapeOptions()
             o.penalty = penalty == .l2 ? .l2 : .none
             o.lambda = lambda
             o.classWeight = classWeight == .balanced ? .balanced : .none

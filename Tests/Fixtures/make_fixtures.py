@@ -11,8 +11,11 @@ The design is rebuilt here independently from LeadScore's documented rules (READ
   - missing: "", NA, N/A, null, NULL plus extra markers, after trimming;
   - a column is numeric when every non-missing value is a decimal number, boolean when every one is
     true/false/yes/no (any case), date when every one is an ISO date, otherwise categorical;
-  - numeric/boolean: (x - mean) / population sd over the training rows; missing -> 0, plus an
-    indicator term "col=(missing)" when the training rows had missing values;
+  - numeric (with --numeric linear: the spline fixtures are make_spline_fixtures.py's):
+    (x - mean) / population sd over the training rows; missing -> 0, plus an indicator term
+    "col=(missing)" when the training rows had at least min_level_count missing values;
+  - boolean: x - mean (0/1, centered, not scaled, like a level), dropped when its rarer value has
+    fewer than min_level_count training rows; missing as for numeric;
   - categorical: levels (missing is the level "") seen fewer than min_level_count times in the
     training rows pooled into "(other)"; groups ordered by count desc, then by value (code points);
     the first is the reference; each other group is a 0/1 term "col=level";
@@ -81,9 +84,17 @@ def build_design(df, features, train, missing, min_level_count):
             sd = math.sqrt(((xt - mean) ** 2).mean())
             if not sd > 0:
                 continue
+            if kind == "boolean":
+                # A yes/no column is a centered 0/1 term (never divided by its sd), dropped when its
+                # rarer value has fewer than min_level_count training rows.
+                yes = xt.sum()
+                if min(yes, len(xt) - yes) < min_level_count:
+                    continue
+                sd = 1.0
             cols.append(((x - mean) / sd).fillna(0.0).to_numpy())
             names.append(c)
-            if (train & miss).sum() > 0:
+            # A missing indicator needs min_level_count missing training values (else: the mean).
+            if (train & miss).sum() >= min_level_count:
                 cols.append(miss.astype(float).to_numpy())
                 names.append(f"{c}=(missing)")
         else:

@@ -28,6 +28,8 @@ import Testing
         }
         var o = TrainingOptions(dataPath: Paths.write(lines.joined(separator: "\n") + "\n"), target: "y", positive: "1")
         o.holdoutFraction = 0
+        // The mutations below edit a straight line's fields (term, scale).
+        o.shapes.numeric = .linear
         return try! Trainer(options: o).train().model
     }()
 
@@ -201,6 +203,7 @@ import Testing
         var o = TrainingOptions(dataPath: Paths.write(lines.joined(separator: "\n") + "\n"), target: "y", positive: "1")
         o.penalty = .none
         o.holdoutFraction = 0
+        o.shapes.numeric = .linear  // a straight line's odds ratio per unit
         let model = try Trainer(options: o).train().model
         #expect(model.notices.contains { $0.hasPrefix("separation: column 'x' alone separates the outcomes") })
         let x = try #require(model.inference.columns.first { $0.column == "x" }?.terms.first)

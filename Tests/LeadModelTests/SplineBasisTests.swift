@@ -288,3 +288,73 @@ func standardized(_ columns: [[Double]]) -> (columns: [[Double]], means: [Double
         }
     }
 }
+
+/// Item 7 of #10: with shapes (splines of 3–7 knots, monotone columns, straight lines) explanations
+/// stay exact and the compiled scorer agrees with them, for random models and random leads (gaps,
+/// unseen levels, values far outside the training range).
+@Suite struct ShapeModelPropertyTests {
+    static func explain(_ model: LeadScoreModel, _ lead: [String: String]) throws -> (LeadExplanation, [ResolvedValue]) {
+        let names = model.design.columns.map(\.name)
+        let resolver = try RowResolver(design: model.design, header: names, file: "lead", parser: FieldParser())
+        var values: [ResolvedValue] = []
+        try resolver.resolve(CSVRecord(fields: names.map { lead[$0] ?? "" }, line: 1), into: &values)
+        return (Explainer(model: model).explain(id: "x", values: values, raw: { lead[names[$0]] ?? "" }), values)
+    }
+
+    @Test func contributionsAddUpAndTheCompiledScorerAgrees() async {
+        await propertyCheck(count: 40, input: Gen.int(in: 1...1_000_000), Gen.int(in: 150...500)) { seed, rows in
+            let data = RandomLeads.csv(seed: UInt64(seed), rows: rows)
+            var o = TrainingOptions(dataPath: Paths.write(data.text), target: "y", positive: "1")
+            o.holdoutFraction = 0
+            o.minLevelCount = 5
+            o.shapes.knots = 3 + seed % 5
+            let features = data.header.dropLast()
+            for (k, name) in features.enumerated() {
+                switch (seed / 7 + k) % 4 {
+                case 0: o.shapes.monotone[name] = seed % 2 == 0 ? .increasing : .decreasing
+                case 1: o.shapes.columns[name] = .linear
+                default: break
+                }
+            }
+            let model: LeadScoreModel
+            do { model = try Trainer(options: o).train().model } catch {
+                Issue.record("seed \(seed): training failed: \(error)")
+                return
+            }
+            let compiled = CompiledScorer(model: model)
+            let explainer = Explainer(model: model)
+            for k in 0..<6 {
+                let lead = RandomLeads.lead(for: model, seed: UInt64(seed * 31 + k))
+                guard let (e, values) = try? Self.explain(model, lead) else {
+                    Issue.record("lead could not be explained: \(lead)")
+                    return
+                }
+                let sum = e.contributions.reduce(0) { $0 + $1.logOdds }
+                #expect(abs(e.baseLogOdds + sum - e.logOdds) <= 1e-9 * max(1, abs(e.logOdds)), "seed \(seed)")
+                let points = e.contributions.reduce(0) { $0 + $1.points }
+                #expect(abs(e.baseScore + points - e.points) <= 1e-9 * max(1, abs(e.points)))
+                #expect(e.contributions.count == model.design.columns.count)
+                let fast = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+                #expect(abs(fast - e.logOdds) <= 1e-12 * max(1, abs(e.logOdds)), "seed \(seed): \(fast) vs \(e.logOdds)")
+                var bytes: [UInt8] = []
+                values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: 3, to: &bytes) }
+                var expected = explainer.reasonCodes(values, raw: { _ in "" }, k: 3)
+                while expected.count < 3 { expected.append("") }
+                #expect(String(decoding: bytes, as: UTF8.self) == "," + expected.joined(separator: ","))
+            }
+            // Shapes: clamped to the training range, and monotone ones never go the wrong way.
+            for (c, col) in model.design.columns.enumerated() {
+                guard case .shape(let s) = col.kind else { continue }
+                let at = { (x: Double) in explainer.contribution(column: c, .number(x)) }
+                #expect(at(s.maximum + 1e6) == at(s.maximum))
+                #expect(at(s.minimum - 1e6) == at(s.minimum))
+                if case .monotone(let r) = s.basis {
+                    let grid = (0...40).map { s.minimum + (s.maximum - s.minimum) * Double($0) / 40 }.map(at)
+                    for (a, b) in zip(grid, grid.dropFirst()) {
+                        #expect(Double(r.sign) * (b - a) >= -1e-12, "seed \(seed): \(col.name) \(r.direction) goes the wrong way")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -78,6 +78,9 @@ struct Fixture: Decodable {
         o.extraMissing = missing
         o.delimiter = delimiter.utf8.first!
         o.minLevelCount = min_level_count
+        // The fixtures' design enters numbers as straight lines (make_fixtures.py); splines have
+        // their own reference (make_spline_fixtures.py).
+        o.shapes.numeric = .linear
         o.penalty = penalty
         o.lambda = lambda
         o.classWeight = class_weight == "balanced" ? .balanced : .none

@@ -193,6 +193,38 @@ struct QueryBuilder {
             let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(compiled.standardization[c].mean))"
                 + " THEN \(self.code(compiled.highCode[c])) ELSE \(self.code(compiled.lowCode[c])) END"
             return ColumnSQL(values: [(m, isMissing(t)), (x, number)], logOdds: logOdds, code: code)
+        case .shape(let shape):
+            // x: the number; v: x clamped to the training range (ShapeEncoding.clamped); m: missing.
+            let number = "CASE WHEN \(d.isPlainDecimal(t)) THEN \(d.castDouble(t)) END"
+            let x = "x_\(c)", v = "v_\(c)", m = "m_\(c)"
+            let clamped = "least(greatest(\(number), \(d.double(shape.minimum))), \(d.double(shape.maximum)))"
+            let zero = d.double(0)
+            // The basis in `RestrictedCubicSpline.write` / `MonotoneRamp.write`'s operations and order.
+            func positivePart(_ knot: Double) -> String { "greatest(\(v) - \(d.double(knot)), \(zero))" }
+            func cube(_ knot: Double) -> String { let p = positivePart(knot); return "(\(p) * \(p) * \(p))" }
+            var basis: [String] = []
+            switch shape.basis {
+            case .spline(let spline):
+                let k = spline.knots.count
+                basis.append(v)
+                for j in 0..<(k - 2) {
+                    basis.append("((\(cube(spline.knots[j])) - \(cube(spline.knots[k - 2])) * \(d.double(spline.a[j])) + \(cube(spline.knots[k - 1])) * \(d.double(spline.c[j]))) / \(d.double(spline.divisor)))")
+                }
+            case .monotone(let ramp):
+                let s = ramp.breakpoints
+                for j in 0..<ramp.termCount {
+                    basis.append("least(\(positivePart(s[j])), \(d.double(s[j + 1] - s[j])))")
+                }
+            }
+            // ShapeEncoding.logOdds: Σⱼ βⱼ · ((bⱼ − meanⱼ) / scaleⱼ), added left to right.
+            let sum = basis.enumerated().map { j, b in
+                "\(d.double(compiled.terms[shape.terms[j]])) * ((\(b) - \(d.double(shape.means[j]))) / \(d.double(shape.scales[j])))"
+            }.joined(separator: " + ")
+            let largest = d.double(.greatestFiniteMagnitude)
+            let logOdds = "CASE WHEN \(m) THEN \(d.double(compiled.missingValue[c])) WHEN abs(\(x)) <= \(largest) THEN (\(sum)) END"
+            let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(shape.average))"
+                + " THEN \(self.code(compiled.highCode[c])) ELSE \(self.code(compiled.lowCode[c])) END"
+            return ColumnSQL(values: [(m, isMissing(t)), (x, number), (v, clamped)], logOdds: logOdds, code: code)
         case .categorical(let categorical):
             let groups = categorical.groups
             // RowResolver: a missing value is the missing level's group (the "" level, or (other)
