@@ -28,9 +28,13 @@ public struct LeadScoreModel: Codable, Sendable {
     public var notices: [String]
     /// Values read as missing besides the standard ones (`--missing` at training), used when scoring.
     public var missingMarkers: [String]
+    /// A compact picture of the training leads, for `drift` (absent from models trained before it
+    /// existed; a model without it is written without the key, so its bytes are unchanged).
+    public var trainingProfile: TrainingProfile? = nil
 
     enum CodingKeys: String, CodingKey {
         case missingMarkers = "missing_markers"
+        case trainingProfile = "training_profile"
         case format, target, schema, design, coefficients, scorecard, grades, inference, fit, metrics, provenance, notices
         case toolVersion = "tool_version"
         case createdAt = "created_at"

@@ -1,4 +1,10 @@
 import Foundation
+import LeadData
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// A compact picture of the training leads, stored in the model file (`"training_profile"`) so a later
 /// run can tell how far new leads have moved from them (`leadscore drift`) without the training data.
@@ -99,14 +105,95 @@ public struct LevelShare: Codable, Sendable, Equatable {
     }
 }
 
-extension TrainingProfile {
-    /// The profile stored in the model file at `path` (`"training_profile"`), nil when it has none.
-    public static func stored(inModelAt path: String) -> TrainingProfile? {
-        struct Holder: Decodable {
-            var profile: TrainingProfile?
-            enum CodingKeys: String, CodingKey { case profile = "training_profile" }
+/// Leads without outcomes, read through a model's design: values per column and the score.
+public struct ProfiledLeads: Sendable {
+    public var levels: [[Int32]]
+    public var numbers: [[Double]]
+    /// Per column: whether the raw field was missing.
+    public var missing: [[Bool]]
+    public var score: [Double]
+    public var rows: Int { score.count }
+    public var skippedRows = 0
+    public var rowErrors: [InputError] = []
+
+    public static func load(path: String, model: LeadScoreModel, delimiter: UInt8 = UInt8(ascii: ","),
+                            extraMissing: [String] = [], skipBadRows: Bool = false,
+                            keep: ((CSVRecord) -> Bool)? = nil) throws -> ProfiledLeads {
+        let parser = FieldParser(extraMissing: model.missingMarkers + extraMissing)
+        let reader = try CSVReader(path: path, delimiter: delimiter)
+        let header = try reader.readHeader()
+        let resolver = try RowResolver(design: model.design, header: header, file: path, parser: parser)
+        let compiled = CompiledScorer(model: model)
+        let n = model.design.columns.count
+        var leads = ProfiledLeads(levels: Array(repeating: [], count: n), numbers: Array(repeating: [], count: n),
+                                  missing: Array(repeating: [], count: n), score: [])
+        // Categorical columns: every level seen in training (pooled ones included), to tell a level
+        // never seen from one the model pools, whatever the column's policy for unseen levels.
+        let known: [Set<String>?] = model.design.columns.map { column in
+            column.categorical.map { Set($0.groups.flatMap { [$0.value] + ($0.pooled ?? []) }) }
         }
-        guard let data = try? ModelFileBytes.read(path, limit: ModelFileLimits.maxBytes) else { return nil }
-        return (try? JSONDecoder().decode(Holder.self, from: data))?.profile
+        var record = CSVRecord()
+        var values: [ResolvedValue] = []
+        while true {
+            do {
+                guard try reader.next(into: &record) else { break }
+                if let keep, !keep(record) { continue }
+                try resolver.resolve(record, into: &values)
+            } catch {
+                if !skipBadRows { throw error }
+                leads.skippedRows += 1
+                if leads.rowErrors.count < 100 { leads.rowErrors.append(error) }
+                continue
+            }
+            for c in 0..<n {
+                let isMissing = record.withField(resolver.fieldIndex[c]) { parser.isMissing(FieldParser.trim($0)) }
+                leads.missing[c].append(isMissing)
+                if let levels = known[c], case .level = values[c] {
+                    let raw = isMissing ? "" : record.displayString(resolver.fieldIndex[c]).trimmedWhitespace
+                    if !levels.contains(raw) { values[c] = .unseen }
+                }
+                switch values[c] {
+                case .level(let g): leads.levels[c].append(Int32(g)); leads.numbers[c].append(.nan)
+                case .unseen: leads.levels[c].append(-1); leads.numbers[c].append(.nan)
+                case .number(let x): leads.levels[c].append(-2); leads.numbers[c].append(x)
+                case .missing: leads.levels[c].append(-2); leads.numbers[c].append(.nan)
+                }
+            }
+            let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+            leads.score.append(model.scorecard.score(logOdds: eta))
+        }
+        return leads
+    }
+}
+
+extension TrainingProfile {
+    /// The profile of training leads given column by column (what `train` stores in the model).
+    public static func of(model: LeadScoreModel, levels: [[Int32]], numbers: [[Double]], missing: [[Bool]], score: [Double]) -> TrainingProfile {
+        let rows = score.count
+        var columns: [ProfiledColumn] = []
+        for (c, column) in model.design.columns.enumerated() {
+            let missingRate = rows > 0 ? Double(missing[c].filter { $0 }.count) / Double(rows) : 0
+            if let groups = column.categorical?.groups {
+                var counts = [Int](repeating: 0, count: groups.count)
+                for g in levels[c] where g >= 0 { counts[Int(g)] += 1 }
+                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate,
+                                              levels: groups.indices.map { LevelShare(level: groups[$0].value, share: rows > 0 ? Double(counts[$0]) / Double(rows) : 0) }))
+            } else {
+                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate, bins: ProfileBins.deciles(of: numbers[c])))
+            }
+        }
+        return TrainingProfile(rows: rows, columns: columns, score: ProfileBins.deciles(of: score) ?? ProfileBins(edges: [50], shares: [0.5, 0.5]))
+    }
+}
+
+
+extension TrainingProfile {
+    /// The profile of the leads of `path` that `keep` accepts (training rows), read through `model`'s
+    /// design; rows that cannot be read are left out (training reported them).
+    static func measure(model: LeadScoreModel, path: String, delimiter: UInt8, extraMissing: [String],
+                        keep: @escaping (CSVRecord) -> Bool) throws -> TrainingProfile {
+        let leads = try ProfiledLeads.load(path: path, model: model, delimiter: delimiter, extraMissing: extraMissing,
+                                           skipBadRows: true, keep: keep)
+        return .of(model: model, levels: leads.levels, numbers: leads.numbers, missing: leads.missing, score: leads.score)
     }
 }

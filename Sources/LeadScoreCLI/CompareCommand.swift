@@ -73,7 +73,7 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("the two models could not read the same leads of \(data) (\(oldLeads.rows) against \(newLeads.rows) rows): compare with --on-error fail to see the first bad row")
         }
         var drift: DriftReport?
-        if let profile = TrainingProfile.stored(inModelAt: old) {
+        if let profile = oldModel.trainingProfile {
             let leads = try ProfiledLeads.load(path: data, model: oldModel, delimiter: dataOptions.delimiterByte,
                                                extraMissing: dataOptions.missing, skipBadRows: dataOptions.onError == .skip)
             drift = DriftReport.measure(leads, profile: profile, model: oldModel, modelName: old, dataName: data)

@@ -50,7 +50,7 @@ struct DriftCommand: ParsableCommand {
         var major = false
         try runReportingErrors {
             let m = try LeadScoreModel.load(from: model)
-            guard let profile = TrainingProfile.stored(inModelAt: model) else {
+            guard let profile = m.trainingProfile else {
                 throw InputError(file: model, message: "this model stores no training profile (it was trained before LeadScore kept one): retrain it with this leadscore to measure drift")
             }
             let leads = try ProfiledLeads.load(path: file, model: m, delimiter: data.delimiterByte, extraMissing: data.missing,

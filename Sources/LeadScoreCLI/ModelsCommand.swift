@@ -84,7 +84,7 @@ struct ModelsCommand: ParsableCommand {
                                         trainingRows: m.provenance.trainingRows, holdoutRows: m.provenance.holdoutRows,
                                         auc: holdout?.auc ?? m.metrics.train.auc, aucOn: holdout?.auc != nil ? "holdout" : "training",
                                         lambda: m.provenance.options["lambda"] ?? "-",
-                                        profile: TrainingProfile.stored(inModelAt: path) != nil,
+                                        profile: m.trainingProfile != nil,
                                         grades: m.grades.map { "\($0.grade)≥\(fmt($0.minScore, 1))" }.joined(separator: " "),
                                         pdo: m.scorecard.pdo, options: options))
             } catch let e as ModelFileError {

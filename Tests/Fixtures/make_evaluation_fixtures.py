@@ -19,8 +19,9 @@ here is independent of LeadScore:
   - deciles: rows sorted by (-p, row order), decile k = positions floor(k*N/10) .. floor((k+1)*N/10);
   - per grade: acceptance rate with statsmodels proportion_confint(method="wilson");
   - grade migration: pandas.crosstab(champion grade, challenger grade);
-  - drift (PSI) of datasets/new-leads.csv against a profile of datasets/leads.csv taken through
-    challenger.json's design: numeric and boolean columns binned at the deciles of the training
+  - drift (PSI) of datasets/new-leads.csv against a profile of the training rows of
+    datasets/leads.csv (created_at up to 2026-06-30: the holdout of `make demo`'s training is after it)
+    taken through challenger.json's design: numeric and boolean columns binned at the deciles of the training
     values (sorted v, edges v[floor(k*n/10)] for k = 1..9, repeats and the maximum dropped; bin k =
     (edge k-1, edge k]) plus a missing bin; categorical columns by level group (rare levels pooled
     as the model pools them, levels never seen in a bin of their own); the score (leadscore score's
@@ -169,6 +170,8 @@ def column_values(df, col):
 def drift(model_path):
     model = json.load(open(model_path))
     train = pd.read_csv(os.path.join(ROOT, DATA), dtype=str, keep_default_na=False)
+    training = (train["created_at"] <= "2026-06-30").to_numpy()
+    train = train[training].reset_index(drop=True)
     new = pd.read_csv(os.path.join(ROOT, "datasets/new-leads.csv"), dtype=str, keep_default_na=False)
     columns = {}
     for col in model["design"]["columns"]:
@@ -192,12 +195,13 @@ def drift(model_path):
             a = np.bincount(numeric_bins(vn, edges), minlength=len(edges) + 1) / len(vn)
             columns[name] = {"psi": psi(np.append(e, mt), np.append(a, mn)), "edges": [float(x) for x in edges],
                              "missing_rate": float(mn), "training_missing_rate": float(mt)}
-    st = score(model_path)["score"].to_numpy(dtype=float)
+    st = score(model_path)["score"].to_numpy(dtype=float)[training]
     sn = score(model_path, "datasets/new-leads.csv")["score"].to_numpy(dtype=float)
     edges = decile_edges(st)
     e = np.bincount(numeric_bins(st, edges), minlength=len(edges) + 1) / len(st)
     a = np.bincount(numeric_bins(sn, edges), minlength=len(edges) + 1) / len(sn)
-    return {"training": DATA, "data": "datasets/new-leads.csv", "columns": columns,
+    return {"training": DATA, "training_rows": int(training.sum()), "training_until": "2026-06-30",
+            "data": "datasets/new-leads.csv", "columns": columns,
             "score": {"psi": psi(e, a), "edges": [float(x) for x in edges]}}
 
 
