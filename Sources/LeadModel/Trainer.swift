@@ -436,12 +436,6 @@ public struct Trainer {
             !isHoldout(index: record.index, time: timeIndex.flatMap { ti in record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } })
         }
         stage("training profile")
-        // The training leads' profile for `drift`: a third read of the file, training rows only.
-        let timeIndex = pass.timeIndex
-        model.trainingProfile = try TrainingProfile.measure(model: model, path: path, delimiter: options.delimiter, extraMissing: options.extraMissing) { record in
-            !isHoldout(index: record.index, time: timeIndex.flatMap { ti in record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } })
-        }
-        stage("training profile")
         let infinite = model.coefficients.original.filter { !$0.coefficient.isFinite }.map(\.term)
             + (model.coefficients.originalIntercept.isFinite ? [] : ["(intercept)"])
         if !infinite.isEmpty {
