@@ -4,7 +4,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 BIN := .build/release/leadscore
 
-.PHONY: deps build demo test test-browser browser-deps screenshot bench-serve test-engines engine-deps fixtures bench fuzz clean
+.PHONY: deps build demo test test-browser test-report report-screenshot browser-deps screenshot bench-serve test-engines engine-deps fixtures bench fuzz clean
 
 ## Install the system libraries the package links (OpenBLAS, LAPACKE), only when missing.
 deps:
@@ -26,10 +26,14 @@ demo: build
 	@head -n 8 /tmp/leadscore-demo-scores.csv
 	@echo "--- why did the lowest of them score low? ---"
 	$(BIN) explain N0000005 --model models/leads.json --data datasets/new-leads.csv
+	@echo "--- the monthly report (model quality, drivers, rejection patterns, drift) ---"
+	$(BIN) report --model models/leads.json --data datasets/leads.csv --out /tmp/leadscore-demo-report.html --quiet
+	@echo "report: /tmp/leadscore-demo-report.html (open it in a browser)"
 
 test: deps
 	swift test 2>&1 | tee /tmp/leadscore-test.log; exit $${PIPESTATUS[0]}
 	$(MAKE) test-browser
+	$(MAKE) test-report
 	$(MAKE) test-engines
 
 ## `leadscore export sql` on the real engines (DuckDB, PostgreSQL 15, Spark SQL local[2]) against
@@ -60,6 +64,16 @@ browser-deps:
 test-browser: deps browser-deps
 	swift build --product leadscore
 	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/page_test.py
+
+## `leadscore report` in headless Chromium: renders, every section, escaping (XSS), a screenshot's size.
+## `make report-screenshot` remakes the README's picture of the report (docs/report.png).
+test-report: deps browser-deps
+	swift build --product leadscore
+	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/report_test.py
+
+report-screenshot: deps browser-deps
+	swift build --product leadscore
+	LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/report_test.py --screenshot docs/report.png
 
 screenshot: deps browser-deps
 	swift build --product leadscore

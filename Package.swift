@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", exact: "0.14.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,10 +34,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "LeadReport", dependencies: ["LeadAnalysis", "LeadModel", "LeadData", .product(name: "Plot", package: "Plot")]),
         .target(
             name: "LeadScoreCLI",
             dependencies: [
-                "LeadModel", "LeadData", "LeadAnalysis", "LeadServe",
+                "LeadModel", "LeadData", "LeadAnalysis", "LeadServe", "LeadReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
