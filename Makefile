@@ -104,6 +104,7 @@ fixtures:
 datasets: build
 	$(BIN) generate --rows 20000 --seed 7 --out datasets/leads.csv
 	$(BIN) generate --rows 5000 --seed 8 --unlabeled --out datasets/new-leads.csv
+	$(BIN) generate --rows 5000 --seed 9 --crm --out datasets/crm-leads.csv
 
 clean:
 	rm -rf .build

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LeadAnalysis
 import LeadModel
 
 struct GenerateCommand: ParsableCommand {
@@ -36,11 +37,15 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Plant non-linear effects and an interaction (the quality table's synthetic set); labeled only.")
     var shapes = false
 
+    @Flag(help: "Add the CRM columns owner, handed_off_at, decided_at and returned_from (for 'leadscore sla'); the other columns are the same bytes as without it.")
+    var crm = false
+
     @Option(name: [.short, .long], help: ArgumentHelp("Output file ('-' is standard output).", valueName: "path"))
     var out = "-"
 
     func validate() throws {
         if rows < 0 { throw ValidationError("--rows must be ≥ 0.") }
+        if crm && shapes { throw ValidationError("--crm adds CRM columns to the plain generator's leads; leave out --shapes.") }
         if shapes && unlabeled { throw ValidationError("--shapes writes labeled leads only; leave out --unlabeled.") }
     }
 
@@ -48,7 +53,16 @@ struct GenerateCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
             let sink = try OutputSink(path: out)
-            if shapes {
+            if crm {
+                let base = FileManager.default.temporaryDirectory.appendingPathComponent("leadscore-generate-\(getpid())-\(UUID().uuidString).csv").path
+                defer { try? FileManager.default.removeItem(atPath: base) }
+                let plain = try OutputSink(path: base)
+                var g = LeadGenerator(seed: seed)
+                g.labeled = !unlabeled
+                try g.write(rows: rows, to: plain)
+                try plain.commit()
+                try CRMTimeline(seed: seed).extend(input: base, to: sink)
+            } else if shapes {
                 try ShapedLeadGenerator(seed: seed).write(rows: rows, to: sink)
             } else {
                 var g = LeadGenerator(seed: seed)

@@ -39,7 +39,7 @@ public struct LeadScoreCommand: ParsableCommand {
                                       (default 1: only small factorizations there)
             """,
         version: leadscoreVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ExportCommand.self, ServeCommand.self, EvaluateCommand.self, ModelsCommand.self, CompareCommand.self, DriftCommand.self, ReportCommand.self]
+        subcommands: [TrainCommand.self, ScoreCommand.self, ExplainCommand.self, DriversCommand.self, PatternsCommand.self, GenerateCommand.self, ExportCommand.self, ServeCommand.self, EvaluateCommand.self, ModelsCommand.self, CompareCommand.self, DriftCommand.self, ReportCommand.self, SLACommand.self]
     )
 
     public init() {}
