@@ -333,7 +333,17 @@ public struct SegmentMiner {
         }
         let c = conds[0]
         if c.value == nil {
-            return "bin \(c.column) (e.g. split at \(compact(c.min ?? 0))–\(compact(c.max ?? 0))): its effect is not a straight line, and leads in this range are rejected \(direction) often than the linear term predicts"
+            let range = "\(compact(c.min ?? 0))–\(compact(c.max ?? 0))"
+            // A column the model already shapes (a spline or monotone shape) is not to be binned:
+            // the gap is a misfit of the shape, which more knots can follow; a straight line gets a spline.
+            if case .shape(let shape) = table.design.columns.first(where: { $0.name == c.column })?.kind {
+                let knots = if case .spline(let s) = shape.basis { s.knots.count } else { 5 }
+                if knots < 7 {
+                    return "\(c.column) in \(range) is rejected \(direction) often than its shape predicts: retrain with more knots (train --knots \(knots + 1))"
+                }
+                return "\(c.column) in \(range) is rejected \(direction) often than its shape predicts, with the most knots a spline takes: it may interact with another column"
+            }
+            return "\(c.column) is not a straight line: leads in \(range) are rejected \(direction) often than the linear term predicts; retrain with a spline (train --numeric \(c.column)=spline)"
         }
         if c.value == ColumnEncoding.otherName {
             return "the pooled rare levels of \(c.column) differ from each other: lower --min-level-count to give the frequent ones their own term"

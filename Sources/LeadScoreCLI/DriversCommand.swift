@@ -43,9 +43,10 @@ struct DriversCommand: ParsableCommand {
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try out.write(String(decoding: try encoder.encode(m.inference), as: UTF8.self) + "\n")
+                let drivers = DriversJSON(inference: m.inference, shapes: m.columnShapes(), referenceLevels: m.referenceLevels())
+                try out.write(String(decoding: try encoder.encode(drivers), as: UTF8.self) + "\n")
             case .csv:
-                try out.write(DriversTable.csv(m.inference))
+                try out.write(DriversTable.csv(m.inference, shapes: m.columnShapes(), references: m.referenceLevels()))
             case .text:
                 try out.write(DriversTable.text(m, top: top) + "\n")
             }
@@ -73,15 +74,18 @@ enum DriversTable {
         lines.append("Drivers of '\(m.target.positive)' in '\(m.target.column)' (\(m.provenance.trainingRows) training leads)")
         if let note = inf.note { lines.append("note: " + note) }
         lines.append("")
-        lines.append(ExplanationText.pad("column", 34) + " " + ExplanationText.leftPad("importance", 10) + " " + ExplanationText.leftPad("points", 8)
-                     + " " + ExplanationText.leftPad("wald χ²", 9) + " " + ExplanationText.leftPad("df", 4) + " " + ExplanationText.leftPad("p-value", 9))
+        // Names are never cut short: the widths fit the longest shown.
         let columns = top > 0 ? Array(inf.columns.prefix(top)) : inf.columns
+        let columnWidth = max(34, (columns.map(\.column.count).max() ?? 0) + 1)
+        let termWidth = max(30, (columns.flatMap { $0.terms.map(\.term.count) }.max() ?? 0))
+        lines.append(ExplanationText.pad("column", columnWidth) + " " + ExplanationText.leftPad("importance", 10) + " " + ExplanationText.leftPad("points", 8)
+                     + " " + ExplanationText.leftPad("wald χ²", 9) + " " + ExplanationText.leftPad("df", 4) + " " + ExplanationText.leftPad("p-value", 9))
         for c in columns {
-            lines.append(ExplanationText.pad(c.column, 34) + String(format: " %10.4f %8.2f ", c.importance, c.importancePoints)
+            lines.append(ExplanationText.pad(c.column, columnWidth) + String(format: " %10.4f %8.2f ", c.importance, c.importancePoints)
                          + ExplanationText.leftPad(c.waldChi2.map { String(format: "%.1f", $0) } ?? "n/a", 9) + String(format: " %4d ", c.df)
                          + ExplanationText.leftPad(pValue(c.pValue), 9) + " " + stars(c.pValue))
             for t in c.terms {
-                lines.append("    " + ExplanationText.pad(t.term, 30) + String(format: " coef %+9.4f  OR %8.3f  SE %@  z %@  p %@  95%% CI [%@, %@]",
+                lines.append("    " + ExplanationText.pad(t.term, termWidth) + String(format: " coef %+9.4f  OR %8.3f  SE %@  z %@  p %@  95%% CI [%@, %@]",
                                     t.coefficient, t.oddsRatio,
                                     (t.stdError.map { String(format: "%.4f", $0) } ?? "n/a") as NSString,
                                     (t.z.map { String(format: "%+.2f", $0) } ?? "n/a") as NSString,
@@ -90,6 +94,24 @@ enum DriversTable {
                                     (t.ciHigh.map { String(format: "%+.4f", $0) } ?? "n/a") as NSString))
             }
         }
+        let shown = Set(columns.map(\.column))
+        let shapes = m.columnShapes().filter { shown.contains($0.column) }
+        if !shapes.isEmpty {
+            lines.append("")
+            lines.append("Shapes: points against the average lead at the training deciles (values beyond the range score as its ends)")
+            let nameWidth = max(24, (shapes.map(\.column.count).max() ?? 0) + 1)
+            for s in shapes {
+                let head = ExplanationText.pad(s.column, nameWidth) + ExplanationText.pad(s.shape, 22)
+                lines.append(head + "value  " + s.points.map { ExplanationText.leftPad(compact($0.value), 8) }.joined())
+                lines.append(String(repeating: " ", count: nameWidth + 22) + "points " + s.points.map { ExplanationText.leftPad(signedPoints($0.points), 8) }.joined())
+            }
+        }
+        let references = m.referenceLevels().filter { shown.contains($0.column) }
+        if !references.isEmpty {
+            lines.append("")
+            lines.append("Reference levels (odds ratios of a column's levels are against its reference):")
+            for r in references { lines.append("  " + r.column + ": " + r.level) }
+        }
         let i = inf.intercept
         lines.append("")
         lines.append(String(format: "intercept (original units) %+.4f, SE %@", i.coefficient, (i.stdError.map { String(format: "%.4f", $0) } ?? "n/a") as NSString))
@@ -97,16 +119,46 @@ enum DriversTable {
         return Terminal.printable(lines.joined(separator: "\n"))
     }
 
-    static func csv(_ inf: ModelInference) -> String {
-        var s = "column,importance,importance_points,column_p_value,term,coefficient,std_error,z,p_value,odds_ratio,ci_low,ci_high\n"
+    /// One row per term (with the column's reference level for categorical ones), then one row per
+    /// point of each numeric column's shape (term empty; quantile, value and points filled).
+    static func csv(_ inf: ModelInference, shapes: [ColumnShape] = [], references: [ReferenceLevel] = []) -> String {
+        var s = "column,importance,importance_points,column_p_value,term,coefficient,std_error,z,p_value,odds_ratio,ci_low,ci_high,reference_level,shape_quantile,shape_value,shape_points\n"
         func num(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+        let reference = Dictionary(references.map { ($0.column, $0.level) }, uniquingKeysWith: { a, _ in a })
         for c in inf.columns {
             for t in c.terms {
                 s += [CSVText.spreadsheetCell(c.column), num(c.importance), num(c.importancePoints), num(c.pValue), CSVText.spreadsheetCell(t.term),
-                      num(t.coefficient), num(t.stdError), num(t.z), num(t.pValue), num(t.oddsRatio), num(t.ciLow), num(t.ciHigh)]
+                      num(t.coefficient), num(t.stdError), num(t.z), num(t.pValue), num(t.oddsRatio), num(t.ciLow), num(t.ciHigh),
+                      reference[c.column].map(CSVText.spreadsheetCell) ?? "", "", "", ""]
+                    .joined(separator: ",") + "\n"
+            }
+        }
+        for shape in shapes {
+            for p in shape.points {
+                s += ([CSVText.spreadsheetCell(shape.column)] + Array(repeating: "", count: 12) + [num(p.quantile), num(p.value), num(p.points)])
                     .joined(separator: ",") + "\n"
             }
         }
         return s
+    }
+}
+
+/// `drivers --format json`: the model's inference (as before) with the numeric columns' shapes and
+/// the categorical columns' reference levels beside it.
+struct DriversJSON: Encodable {
+    var inference: ModelInference
+    var shapes: [ColumnShape]
+    var referenceLevels: [ReferenceLevel]
+
+    enum CodingKeys: String, CodingKey {
+        case shapes
+        case referenceLevels = "reference_levels"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try inference.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(shapes, forKey: .shapes)
+        try c.encode(referenceLevels, forKey: .referenceLevels)
     }
 }
