@@ -41,7 +41,12 @@ public struct LeadTable: Sendable {
         public var timeColumn: String?
         public var byColumn: String?
         public var extraMissing: [String] = []
-        public var skipBadRows = false
+        public var onError = OnError.fail
+        /// `onError == .skip`, for callers written before `onError`.
+        public var skipBadRows: Bool {
+            get { onError == .skip }
+            set { onError = newValue ? .skip : .fail }
+        }
 
         public init(path: String, target: TargetSpec) {
             self.path = path
@@ -80,9 +85,9 @@ public struct LeadTable: Sendable {
         var rowNumber = 0
 
         func reject(_ e: InputError) throws {
-            if !options.skipBadRows { throw e }
+            if options.onError == .fail { throw e }
             table.skippedRows += 1
-            if table.rowErrors.count < 1000 { table.rowErrors.append(e) }
+            if table.rowErrors.count < OnError.keptErrors { table.rowErrors.append(e) }
         }
         func intern(_ s: String, _ lookup: inout [String: Int32], _ names: inout [String]) -> Int32 {
             if let i = lookup[s] { return i }
@@ -109,15 +114,15 @@ public struct LeadTable: Sendable {
             let target = record.displayString(targetIndex).trimmedWhitespace
             let y: UInt8
             if target == options.target.positive { y = 1 } else if negatives.contains(target) { y = 0 } else {
-                try reject(InputError(file: options.path, line: record.line, column: targetIndex + 1, columnName: header[targetIndex],
-                                      value: target, message: "target value is neither the positive value '\(options.target.positive)' nor a negative one (\(options.target.negatives.joined(separator: ", ")))"))
+                try reject(.unexpectedOutcome(file: options.path, line: record.line, column: targetIndex + 1, columnName: header[targetIndex],
+                                              value: target, positive: options.target.positive, negatives: options.target.negatives))
                 continue
             }
             var monthCode: Int32 = -1
             if let ti = timeIndex {
                 guard let day = record.withField(ti, { FieldParser.date(FieldParser.trim($0)) }) else {
-                    try reject(InputError(file: options.path, line: record.line, column: ti + 1, columnName: header[ti],
-                                          value: record.displayString(ti), message: "expected an ISO 8601 date in the time column"))
+                    try reject(.notADate(file: options.path, line: record.line, column: ti + 1, columnName: header[ti],
+                                         value: record.displayString(ti)))
                     continue
                 }
                 let month = String(FieldParser.isoDate(days: Int(day.rounded(.down))).prefix(7))

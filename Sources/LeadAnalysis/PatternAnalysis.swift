@@ -96,7 +96,7 @@ public enum PatternAnalysis {
         tableOptions.timeColumn = options.training.timeColumn
         tableOptions.byColumn = options.byColumn
         tableOptions.extraMissing = options.training.extraMissing
-        tableOptions.skipBadRows = options.training.onError == .skip
+        tableOptions.onError = options.training.onError
         let table = try LeadTable.load(tableOptions, model: model)
         guard table.rows > 0 else { throw InputError(file: options.training.dataPath, message: "no usable rows") }
 

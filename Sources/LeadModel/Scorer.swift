@@ -2,7 +2,6 @@ import LeadData
 
 /// Options for bulk scoring.
 public struct ScoringOptions: Sendable {
-    public enum OnError: String, Sendable, CaseIterable { case fail, skip }
     public var dataPath: String
     public var outPath = "-"
     /// Id column to copy to the output; nil = the model's, or the row number when the file lacks it.
@@ -106,7 +105,7 @@ public struct Scorer {
             func report(_ error: InputError) {
                 let e = error.withLeadID(of: record, idIndex: idIndex)
                 r.reported += 1
-                if r.firstErrors.count < 20 { r.firstErrors.append(e) }
+                if r.firstErrors.count < OnError.keptErrors { r.firstErrors.append(e) }
                 if failFast { r.failure = e; return }
                 if writeErrors { r.errorLines.append(contentsOf: CSVText.errorRow(e).utf8) }
             }
@@ -275,7 +274,7 @@ public struct Scorer {
             summary.rowsScored += r.scored
             summary.rowsReported += r.reported
             for c in unseen.indices { unseen[c] += r.unseen[c]; imputed[c] += r.imputed[c]; outOfRange[c] += r.outOfRange[c] }
-            for e in r.firstErrors where summary.firstErrors.count < 20 { summary.firstErrors.append(e) }
+            for e in r.firstErrors where summary.firstErrors.count < OnError.keptErrors { summary.firstErrors.append(e) }
             if let failure = r.failure {
                 // Rows before the failure reach standard output; a file is discarded (never half-written).
                 if options.outPath == "-" { try? out.flush() }

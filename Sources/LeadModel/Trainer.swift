@@ -30,9 +30,6 @@ public struct Trainer {
         if Trainer.timing { FileHandle.standardError.write(Data(String(format: "%8.3f s  %@\n", Date().timeIntervalSince(Trainer.clockStart), name).utf8)) }
     }
 
-    /// Row errors kept in full (for the summary and `--errors`); the rest are only counted.
-    public static let keptErrors = 1000
-
     public func train() throws -> TrainingOutcome {
         preferOwnThreadsOverBLAS()
         var path = options.dataPath
@@ -187,7 +184,7 @@ public struct Trainer {
     private func reject(_ error: InputError, index: Int, into pass: inout FirstPass) throws {
         if options.onError == .fail { throw error }
         pass.badRows.insert(index)
-        if pass.errors.count < Trainer.keptErrors { pass.errors.append(error) }
+        if pass.errors.count < OnError.keptErrors { pass.errors.append(error) }
     }
 
     // MARK: - Whole run
@@ -277,7 +274,7 @@ public struct Trainer {
                     let e = error.withLeadID(of: record, idIndex: pass.idIndex)
                     if options.onError == .fail { throw e }
                     skipped += 1
-                    if rowErrors.count < Trainer.keptErrors { rowErrors.append(e) }
+                    if rowErrors.count < OnError.keptErrors { rowErrors.append(e) }
                     continue
                 }
                 var time: Double?
@@ -917,13 +914,11 @@ struct FirstPassScanner: Sendable {
                               value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
                               message: "the target value is missing")
         case .targetNotAllowed:
-            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
-                              value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
-                              message: "target value is neither the positive value '\(options.positive)' nor a negative one (\(options.negatives.joined(separator: ", ")))")
-        case .badTime:
-            let tix = timeIndex!
-            return InputError(file: display, line: record.line, column: tix + 1, columnName: header[tix],
-                              value: record.displayString(tix), message: "expected an ISO 8601 date (YYYY-MM-DD) in the time column")
+            return .unexpectedOutcome(file: display, line: record.line, column: ti + 1, columnName: header[ti],
+                                      value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
+                                      positive: options.positive, negatives: options.negatives)
+        case .badTime(let tix):
+            return .notADate(file: display, line: record.line, column: tix + 1, columnName: header[tix], value: record.displayString(tix))
         case .badValue(let f, let message):
             return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
                               value: record.displayString(f).trimmedWhitespace, message: message)
@@ -933,7 +928,9 @@ struct FirstPassScanner: Sendable {
 
 /// Why the first pass cannot use a row (the message is built only for such a row).
 enum RowDefect {
-    case fieldCount, missingTarget, targetNotAllowed, badTime
+    case fieldCount, missingTarget, targetNotAllowed
+    /// The time column (at this field) holds no date.
+    case badTime(field: Int)
     /// A feature field that is not valid UTF-8 or does not fit its `--type`.
     case badValue(field: Int, message: String)
 }
@@ -947,7 +944,7 @@ final class RowCheck {
     let features: [Int]
     let overrides: [ColumnType?]
     let hasOverrides: Bool
-    let hasTime: Bool
+    let timeIndex: Int?
     let allowed: Set<String>?
 
     init(scanner: FirstPassScanner) {
@@ -956,7 +953,7 @@ final class RowCheck {
         features = scanner.features
         overrides = scanner.overrides
         hasOverrides = overrides.contains { $0 != nil }
-        hasTime = scanner.timeIndex != nil
+        timeIndex = scanner.timeIndex
         allowed = scanner.allowed
     }
 
@@ -967,7 +964,7 @@ final class RowCheck {
         let target = FieldParser.trim(fields[targetIndex])
         if parser.isMissing(target) { return .missingTarget }
         if let allowed, !allowed.contains(String(decoding: target, as: UTF8.self)) { return .targetNotAllowed }
-        if hasTime && time == nil { return .badTime }
+        if let timeIndex, time == nil { return .badTime(field: timeIndex) }
         for f in features where !FieldParser.isValidUTF8(fields[f]) {
             return .badValue(field: f, message: ValueProblem.invalidUTF8.message)
         }

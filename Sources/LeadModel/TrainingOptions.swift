@@ -2,7 +2,6 @@
 public struct TrainingOptions: Sendable {
     public enum Penalty: String, Sendable, CaseIterable { case l2, none }
     public enum ClassWeight: String, Sendable, CaseIterable { case none, balanced }
-    public enum OnError: String, Sendable, CaseIterable { case fail, skip }
 
     public var dataPath: String
     public var target: String

@@ -12,7 +12,7 @@ struct DataOptions: ParsableArguments {
     var missing: [String] = []
 
     @Option(help: ArgumentHelp("What to do with a bad row: stop at the first (fail) or report it and go on (skip).", valueName: "fail|skip"))
-    var onError: OnErrorChoice = .fail
+    var onError: OnError = .fail
 
     @Flag(help: "No progress or notices on standard error.")
     var quiet = false
@@ -68,15 +68,13 @@ struct OutcomeOptions: ParsableArguments {
         o.exclude = commaList(exclude)
         o.extraMissing = data.missing
         o.delimiter = data.delimiterByte
-        o.onError = data.onError == .skip ? .skip : .fail
+        o.onError = data.onError
         o.toolVersion = leadscoreVersion
         return o
     }
 }
 
-enum OnErrorChoice: String, ExpressibleByArgument, CaseIterable {
-    case fail, skip
-}
+extension OnError: ExpressibleByArgument {}
 
 /// Splits a comma-separated option value ("A,B") into trimmed names.
 func commaList(_ values: [String]) -> [String] {

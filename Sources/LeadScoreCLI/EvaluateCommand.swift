@@ -31,7 +31,7 @@ struct LabelledDataOptions: ParsableArguments {
         var o = LeadTable.Options(path: file, target: spec)
         o.delimiter = data.delimiterByte
         o.extraMissing = data.missing
-        o.skipBadRows = data.onError == .skip
+        o.onError = data.onError
         o.byColumn = by
         o.timeColumn = time
         o.reasonColumn = reason

@@ -68,7 +68,7 @@ struct ScoreCommand: ParsableCommand {
             o.idColumn = id
             o.delimiter = data.delimiterByte
             o.extraMissing = data.missing
-            o.onError = data.onError == .skip ? .skip : .fail
+            o.onError = data.onError
             o.errorsPath = errors
             // A lead has one contribution per model column: more reason columns than that would
             // always be empty.
