@@ -89,11 +89,9 @@ struct ExplainCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             try out.write(String(decoding: try encoder.encode(e), as: UTF8.self) + "\n")
         case .text:
-            try out.write(ExplanationText.render(e, model: explainerModelPath) + "\n")
+            try out.write(ExplanationText.render(e) + "\n")
         }
     }
-
-    private var explainerModelPath: String { model }
 
     private func explainFile(_ path: String, explainer: Explainer, parser: FieldParser, idColumn: String?, out: OutputSink) throws {
         let reader = try CSVReader(path: path, delimiter: dataOptions.delimiterByte)
@@ -180,7 +178,7 @@ struct ExplainCommand: ParsableCommand {
 
 /// The readable table for one explanation, with bars of points drawn with characters.
 enum ExplanationText {
-    static func render(_ e: LeadExplanation, model: String) -> String {
+    static func render(_ e: LeadExplanation) -> String {
         var lines: [String] = []
         lines.append("Lead \(e.id): score \(fmt(e.score, 1)) (grade \(e.grade)), probability \(fmt(e.probability, 3))")
         lines.append("The average training lead scores \(fmt(e.baseScore, 1)) points; each column moves this lead from there:")

@@ -1,4 +1,4 @@
-import CLAPACKE
+internal import CLAPACKE
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +90,7 @@ public func gramUpdate(
     }
 }
 
-/// C ← alpha · A · B + beta · C (`dgemm`, no transposes), all column-major.
+/// A · B as a new matrix (`dgemm`, no transposes, alpha 1, beta 0), all column-major.
 public func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
     precondition(a.cols == b.rows, "multiply: \(a.rows)×\(a.cols) times \(b.rows)×\(b.cols)")
     var c = Matrix(rows: a.rows, cols: b.cols)

@@ -1,4 +1,4 @@
-import CLAPACKE
+internal import CLAPACKE
 #if canImport(Glibc)
 import Glibc
 #else
