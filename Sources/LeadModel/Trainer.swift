@@ -305,9 +305,10 @@ public struct Trainer {
         stage(parallel ? "encoded in parallel chunks" : "encoded sequentially")
         if nHold < xHold.rows { xHold = xHold.topRows(nHold); yHold = Array(yHold.prefix(nHold)) }
 
-        // On the numbers as read (every numeric column, whatever its shape).
-        notices += numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
+        // On the numbers as read (every numeric column, whatever its shape), except columns dropped.
+        let separated = numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
         let expanded = plan.expand(train: xTrain, holdout: xHold)
+        notices += separated.filter { n in !expanded.dropped.contains { n.hasPrefix("separation: column '\($0.column)' ") } }
         design = expanded.design
         xTrain = expanded.train
         xHold = expanded.holdout

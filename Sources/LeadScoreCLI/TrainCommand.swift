@@ -143,7 +143,7 @@ struct TrainCommand: ParsableCommand {
     func shapeOptions() throws -> ShapeOptions {
         var shapes = ShapeOptions()
         for n in numeric {
-            let parts = n.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = n.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let kind = ShapeOptions.Numeric(rawValue: parts[parts.count - 1]), parts.allSatisfy({ !$0.isEmpty }) else {
                 throw ValidationError("--numeric takes spline or linear, or COLUMN=spline|linear for one column; got '\(n)'.")
             }
@@ -152,7 +152,7 @@ struct TrainCommand: ParsableCommand {
         guard (3...7).contains(knots) else { throw ValidationError("--knots must be 3 to 7 (Harrell's quantiles are defined for those), got \(knots).") }
         shapes.knots = knots
         for m in monotone {
-            let parts = m.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = m.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let direction = MonotoneRamp.Direction(rawValue: parts[1]) else {
                 throw ValidationError("--monotone takes COLUMN=increasing|decreasing, e.g. --monotone page_views=increasing; got '\(m)'.")
             }
