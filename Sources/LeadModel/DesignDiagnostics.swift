@@ -67,7 +67,7 @@ public struct DesignDiagnostics: Sendable {
     public static let partialLimit = 0.5
     public static let leakAUC = 0.95
     public static let strongAUC = 0.90
-    public static let sampleRows = 100_000
+    public static let sampleRows = 50_000
 
     public init() {}
 
@@ -195,11 +195,8 @@ public struct DesignDiagnostics: Sendable {
         for col in columns where !col.terms.isEmpty {
             var key = [Int](repeating: 0, count: n)
             if col.categorical {
-                // Every term of the column is a 0/1 level indicator: the key is the level set (0 = reference).
-                for (position, t) in col.terms.enumerated() {
-                    let x = data.column(t)
-                    for i in 0..<n where x[i] != 0 { key[i] = position + 1 }
-                }
+                // Every term of the column is a 0/1 level indicator: the key is the level (0 = reference).
+                key = data.levelKeys(col.terms).map { Int($0) }
             } else {
                 let x = data.column(col.terms[0])
                 let sorted = x.sorted()
@@ -240,6 +237,30 @@ public struct DesignDiagnostics: Sendable {
             }
         }
         return lines
+    }
+}
+
+extension EncodedRows {
+    /// For each row, 1 + the position in `terms` of the level indicator that is 1 (0 when none is):
+    /// read from the level indices when the terms are one one-hot group, else column by column.
+    func levelKeys(_ terms: [Int]) -> [Int32] {
+        var key = [Int32](repeating: 0, count: rows)
+        guard let first = terms.first else { return key }
+        let q = groupOf[first]
+        if q >= 0 && terms.allSatisfy({ groupOf[$0] == q }) {
+            var position = [Int32](repeating: 0, count: cols)
+            for (p, t) in terms.enumerated() { position[t] = Int32(p + 1) }
+            levels.withUnsafeBufferPointer { lv in
+                let base = lv.baseAddress! + q * rows
+                for i in 0..<rows where base[i] >= 0 { key[i] = position[Int(base[i])] }
+            }
+            return key
+        }
+        for (p, t) in terms.enumerated() {
+            let x = column(t)
+            for i in 0..<rows where x[i] != 0 { key[i] = Int32(p + 1) }
+        }
+        return key
     }
 }
 

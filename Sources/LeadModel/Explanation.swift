@@ -66,9 +66,12 @@ public struct Contribution: Codable, Sendable, Equatable {
     public var code: String
     /// The same for a person.
     public var reason: String
+    /// For a collinear group shown on one line (`LeadScoreModel.collinearGroups`): its columns'
+    /// own contributions, which add up to this one's.
+    public var members: [Contribution]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case column, value, points, code, reason
+        case column, value, points, code, reason, members
         case logOdds = "log_odds"
     }
 
@@ -80,6 +83,7 @@ public struct Contribution: Codable, Sendable, Equatable {
         try c.encodeFinite(points, forKey: .points)
         try c.encode(code, forKey: .code)
         try c.encode(reason, forKey: .reason)
+        try c.encodeIfPresent(members, forKey: .members)
     }
 }
 
@@ -150,6 +154,28 @@ public struct Explainer: Sendable {
         return worst.prefix(k).map { code(column: $0.1, values[$0.1], raw: raw($0.1)) }
     }
 
+    /// Columns that nearly determine each other are shown on one line: their effects are poorly
+    /// separated (a lead can get +49 from one and −24 from its twin), their sum is well determined.
+    /// The line's column is the members' names joined by " + ", its points their sum; `members`
+    /// keeps each one's own contribution.
+    static func groupingCollinear(_ parts: [Contribution], groups: [DesignDiagnostics.CollinearGroup],
+                                  factor: Double) -> [Contribution] {
+        var out = parts
+        for group in groups {
+            let members = out.filter { group.columns.contains($0.column) }
+            guard members.count >= 2 else { continue }
+            out.removeAll { group.columns.contains($0.column) }
+            let logOdds = members.reduce(0) { $0 + $1.logOdds }
+            let names = members.map(\.column)
+            out.append(Contribution(
+                column: names.joined(separator: " + "), value: members.map(\.value).joined(separator: ", "),
+                logOdds: logOdds, points: logOdds * factor, code: "group:" + names.joined(separator: "+"),
+                reason: "\(names.joined(separator: ", ")) move together (collinear), so only their joint effect is reliable: \(signedPoints(logOdds * factor)) points",
+                members: members))
+        }
+        return out
+    }
+
     /// The full explanation of one lead. `raw(c)` is the lead's text for design column `c`.
     public func explain(id: String, values: [ResolvedValue], raw: (Int) -> String, improvements k: Int = 3) -> LeadExplanation {
         let sc = model.scorecard
@@ -163,6 +189,7 @@ public struct Explainer: Sendable {
                                               points: v * sc.factor, code: code(column: c, value, raw: text),
                                               reason: reason(column: c, value, raw: text, points: v * sc.factor)))
         }
+        contributions = Explainer.groupingCollinear(contributions, groups: model.collinearGroups ?? [], factor: sc.factor)
         // The log-odds the scorer computes, for the headline numbers (equal to eta up to rounding).
         let logOdds = model.logOdds(values)
         // NaN (a lead whose values overflow) sorts last, so the order stays a strict weak ordering.

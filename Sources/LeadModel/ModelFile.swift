@@ -31,10 +31,16 @@ public struct LeadScoreModel: Codable, Sendable {
     /// A compact picture of the training leads, for `drift` (absent from models trained before it
     /// existed; a model without it is written without the key, so its bytes are unchanged).
     public var trainingProfile: TrainingProfile? = nil
+    /// How `--lambda auto` chose λ: the cross-validated deviance curve and the rule's pick (nil for a fixed λ).
+    public var lambdaSelection: LambdaSelection? = nil
+    /// Columns that nearly determine each other (`DesignDiagnostics`): `explain` shows each group on one line.
+    public var collinearGroups: [DesignDiagnostics.CollinearGroup]? = nil
 
     enum CodingKeys: String, CodingKey {
         case missingMarkers = "missing_markers"
         case trainingProfile = "training_profile"
+        case lambdaSelection = "lambda_selection"
+        case collinearGroups = "collinear_groups"
         case format, target, schema, design, coefficients, scorecard, grades, inference, fit, metrics, provenance, notices
         case toolVersion = "tool_version"
         case createdAt = "created_at"

@@ -325,7 +325,12 @@ public struct Trainer {
 
         // MARK: Fit.
         let weights = classWeights(yTrain)
-        let lambda = options.penalty == .none ? 0 : options.lambda
+        var lambda = options.penalty == .none ? 0 : options.lambda
+        var selection: LambdaSelection?
+        if options.penalty == .l2 && options.lambdaAuto {
+            (selection, lambda) = chooseLambda(x: xTrain, y: yTrain, weights: weights, notices: &notices)
+            stage("lambda chosen")
+        }
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
         var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda, signs: expanded.signs,
@@ -335,6 +340,11 @@ public struct Trainer {
         stage("fit done")
         var fit = result.report
         notices += collinearityNotices(design: design, gram: result.initialGram)
+        let diagnostics = DesignDiagnostics.run(data: xTrain, y: yTrain, columns: design.columns.map {
+            DesignDiagnostics.Column(name: $0.name, terms: $0.terms, categorical: $0.type == .categorical)
+        }, seed: options.seed)
+        notices += diagnostics.notices
+        stage("diagnostics")
         let p = design.termCount
         let beta = result.beta
         // Class weights change the odds the fit sees; the prior correction moves the intercept back
@@ -424,7 +434,8 @@ public struct Trainer {
                 timeColumn: options.timeColumn,
                 timeWindow: pass.firstTime.isFinite ? .init(first: Trainer.dayString(pass.firstTime), last: Trainer.dayString(pass.lastTime)) : nil,
                 options: options.record),
-            notices: notices, missingMarkers: options.extraMissing)
+            notices: notices, missingMarkers: options.extraMissing,
+            lambdaSelection: selection, collinearGroups: diagnostics.groups.isEmpty ? nil : diagnostics.groups)
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
@@ -530,6 +541,36 @@ public struct Trainer {
             }
         }
         return ok
+    }
+
+    /// `--lambda auto`: λ by cross-validated deviance on the training rows (`LambdaSearch`), or λ = 1
+    /// with a notice when there are too few rows of one outcome to fill the folds.
+    private func chooseLambda(x: EncodedRows, y: [Double], weights: [Double],
+                              notices: inout [String]) -> (LambdaSelection?, Double) {
+        let positives = Int(y.reduce(0, +))
+        let minority = min(positives, y.count - positives)
+        guard minority >= 2 * options.folds else {
+            notices.append("λ = 1: \(minority) training lead(s) of the rarer outcome are too few to choose λ by \(options.folds)-fold cross-validation (at least \(2 * options.folds) are needed)")
+            return (nil, 1)
+        }
+        var search = LambdaSearch()
+        search.folds = options.folds
+        search.rule = options.lambdaRule
+        search.seed = options.seed
+        search.maxIterations = options.maxIterations
+        let s = search.choose(data: x, y: y, weights: weights) { progress?($0) }
+        if s.method == "holdout-sample" {
+            notices.append("λ chosen on a held-out 20% of a \(s.rows)-row sample instead of \(options.folds) folds: above \(LambdaSelection.foldRowLimit) training rows k paths would cost more than the fit itself, and λ matters less as rows grow")
+        }
+        if s.chosenIndex == s.lambdas.count - 1 {
+            notices.append("the smallest λ tried (\(String(format: "%.3g", s.chosen))) validated best: the data ask for little penalty")
+        } else if s.chosenIndex == 0 {
+            notices.append("the largest λ tried (\(String(format: "%.3g", s.chosen))) validated best: the columns barely predict the outcome")
+        }
+        if s.unconverged > 0 {
+            notices.append("choosing λ: the fit did not converge at \(s.unconverged) of \(s.lambdas.count) grid points in some fold")
+        }
+        return (s, s.chosen)
     }
 
     /// The holdout rule as a pure function (for the parallel pass).

@@ -21,8 +21,14 @@ public struct TrainingOptions: Sendable {
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
-    /// L2 strength on the standardized terms; scikit-learn's C = 1/lambda (unit weights).
-    public var lambda = 1.0
+    /// L2 strength on the standardized terms; scikit-learn's C = 1/lambda (unit weights). Setting it
+    /// fixes λ (turns `lambdaAuto` off), as `--lambda X` does.
+    public var lambda = 1.0 { didSet { lambdaAuto = false } }
+    /// `--lambda auto` (the default): λ chosen on the training rows by cross-validated deviance
+    /// (`LambdaSearch`: `folds` stratified folds from `seed`, `lambdaRule`).
+    public var lambdaAuto = true
+    public var folds = LambdaSelection.defaultFolds
+    public var lambdaRule: LambdaSelection.Rule = .min
     public var classWeight: ClassWeight = .none
     /// Fraction of rows held out at random (seeded); 0 trains on everything.
     public var holdoutFraction = 0.2
@@ -55,13 +61,17 @@ public struct TrainingOptions: Sendable {
     public var record: [String: String] {
         var r: [String: String] = [
             "target": target, "positive": positive, "penalty": penalty.rawValue,
-            "lambda": "\(lambda)", "class_weight": classWeight.rawValue,
+            "lambda": lambdaAuto && penalty == .l2 ? "auto" : "\(lambda)", "class_weight": classWeight.rawValue,
             "min_level_count": "\(minLevelCount)", "max_levels": "\(maxLevels)",
             "seed": "\(seed)", "on_error": onError.rawValue,
             "delimiter": String(UnicodeScalar(delimiter)),
             "max_iterations": "\(maxIterations)", "gradient_tolerance": "\(gradientTolerance)",
         ]
         r.merge(shapes.record) { a, _ in a }
+        if lambdaAuto && penalty == .l2 {
+            r["folds"] = "\(folds)"
+            r["lambda_rule"] = lambdaRule.rawValue
+        }
         if !negatives.isEmpty { r["negative"] = negatives.joined(separator: ",") }
         if let idColumn { r["id"] = idColumn }
         if !exclude.isEmpty { r["exclude"] = exclude.joined(separator: ",") }

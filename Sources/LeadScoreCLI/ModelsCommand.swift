@@ -83,7 +83,7 @@ struct ModelsCommand: ParsableCommand {
                                         dataFingerprint: String(m.provenance.dataSHA256.prefix(12)),
                                         trainingRows: m.provenance.trainingRows, holdoutRows: m.provenance.holdoutRows,
                                         auc: holdout?.auc ?? m.metrics.train.auc, aucOn: holdout?.auc != nil ? "holdout" : "training",
-                                        lambda: m.provenance.options["lambda"] ?? "-",
+                                        lambda: m.lambdaSelection.map { String(format: "%.4g", $0.chosen) } ?? m.provenance.options["lambda"] ?? "-",
                                         profile: m.trainingProfile != nil,
                                         grades: m.grades.map { "\($0.grade)≥\(fmt($0.minScore, 1))" }.joined(separator: " "),
                                         pdo: m.scorecard.pdo, options: options))

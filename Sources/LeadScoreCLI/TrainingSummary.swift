@@ -13,7 +13,11 @@ enum TrainingSummary {
         let features = m.schema.filter { $0.role == .feature }.count
         let dropped = m.schema.filter { $0.role == .dropped }.map(\.name)
         lines.append("  design:   \(m.design.termCount) terms from \(features) columns\(dropped.isEmpty ? "" : "; dropped: \(dropped.joined(separator: ", "))")")
-        let penalty = m.provenance.options["penalty"] == "none" ? "no penalty" : "L2 lambda \(m.provenance.options["lambda"] ?? "?")"
+        var penalty = m.provenance.options["penalty"] == "none" ? "no penalty" : "L2 lambda \(m.provenance.options["lambda"] ?? "?")"
+        if let s = m.lambdaSelection {
+            let how = s.method == "cross-validation" ? "\(s.folds)-fold cross-validation" : "a held-out sample"
+            penalty = "L2 lambda \(String(format: "%.4g", s.chosen)) (auto: \(s.rule.rawValue) rule, \(how))"
+        }
         let f = m.fit
         lines.append("  fit:      \(f.solver), \(penalty); \(f.converged ? "converged" : "NOT converged") after \(f.iterations) iterations (\(f.reason); gradient \(String(format: "%.2e", f.gradientNorm)))")
         var perf = "training AUC \(m.metrics.train.auc.map { fmt($0) } ?? "n/a"), log loss \(fmt(m.metrics.train.logLoss))"
@@ -30,6 +34,10 @@ enum TrainingSummary {
                 lines.append("            " + ExplanationText.pad(c.column, 30) + " " + String(format: "%6.2f", c.importancePoints) + "  p " + DriversTable.pValue(c.pValue))
             }
             lines.append("            (all: leadscore drivers --model \(path))")
+        }
+        if let s = m.lambdaSelection {
+            lines.append("  lambda:   " + s.table[0])
+            for row in s.table.dropFirst() { lines.append("          " + row) }
         }
         for w in f.warnings { lines.append("  warning:  " + w) }
         for n in m.notices { lines.append("  notice:   " + n) }
@@ -54,6 +62,12 @@ enum TrainingSummary {
             "notices": m.notices,
             "top_drivers": m.inference.columns.prefix(5).map(\.column),
         ]
+        if let s = m.lambdaSelection {
+            dict["lambda"] = s.chosen
+            dict["lambda_selection"] = ["method": s.method, "rule": s.rule.rawValue, "folds": s.folds,
+                                        "lambdas": s.lambdas, "deviance": s.deviance, "standard_error": s.standardError,
+                                        "chosen_index": s.chosenIndex] as [String: Any]
+        }
         if let h = m.metrics.holdout {
             dict["holdout_auc"] = h.auc ?? NSNull()
             dict["holdout_log_loss"] = h.logLoss
