@@ -125,9 +125,12 @@ extension Scorer.Context {
             resolver: resolver, compiled: compiled, scorecard: model.scorecard,
             reasons: reasons, idIndex: idIndex, failFast: failFast, writeErrors: writeErrors,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
-            hasMissingTerm: design.columns.map { $0.categorical != nil || $0.numeric?.missingTerm != nil },
+            hasMissingTerm: design.columns.map { col in
+                if case .shape(let e) = col.kind { return e.missingTerm != nil }
+                return col.categorical != nil || col.numeric?.missingTerm != nil
+            },
             jsonOutput: jsonOutput, idName: idName, deferRowNumbers: deferRowNumbers,
-            lower: design.columns.map { if case .numeric(let e) = $0.kind { e.minimum ?? -.infinity } else { -.infinity } },
-            upper: design.columns.map { if case .numeric(let e) = $0.kind { e.maximum ?? .infinity } else { .infinity } })
+            lower: design.columns.map { if case .numeric(let e) = $0.kind { e.minimum ?? -.infinity } else if case .shape(let e) = $0.kind { e.minimum } else { -.infinity } },
+            upper: design.columns.map { if case .numeric(let e) = $0.kind { e.maximum ?? .infinity } else if case .shape(let e) = $0.kind { e.maximum } else { .infinity } })
     }
 }

@@ -97,7 +97,7 @@ struct ScoreCommand: ParsableCommand {
                     Terminal.note("missing values in columns complete at training (imputed at the training mean): " + summary.imputedMissing.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }
                 if !summary.outOfRange.isEmpty {
-                    Terminal.note("numbers outside the training range (scored by extending the line): " + summary.outOfRange.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                    Terminal.note("numbers outside the training range (a shape scores the range's end, a straight line extends): " + summary.outOfRange.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }
                 for e in summary.firstErrors.prefix(5) { Terminal.note("not scored: \(e.description)") }
             }

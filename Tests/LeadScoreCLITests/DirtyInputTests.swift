@@ -29,7 +29,7 @@ import Testing
         Case(file: "nan-inf-overflow.csv", status: 3, rowsIn: 5, scored: 2,
              errors: ["2,D1,company_size,\"text in a numeric column", "3,D2,page_views,\"text in a numeric column", "4,D3,page_views,\"number out of range"]),
         Case(file: "negative-zero-and-counts.csv", status: 0, rowsIn: 5, scored: 5, errors: [],
-             note: "numbers outside the training range (scored by extending the line): marketing_touches 1, page_views 1"),
+             note: "numbers outside the training range (a shape scores the range's end, a straight line extends): marketing_touches 1, page_views 1"),
         Case(file: "huge-field.csv", status: 0, rowsIn: 5, scored: 5, errors: [], note: "industry 1"),
         Case(file: "header-only.csv", status: 0, rowsIn: 0, scored: 0, errors: []),
         Case(file: "reordered-columns.csv", status: 0, rowsIn: 5, scored: 5, errors: []),

@@ -99,12 +99,13 @@ import Testing
         let rows = Self.records(r.stdout)
         #expect(rows.first?.first == "column")
         for row in rows.dropFirst() {
-            #expect(row.count == 12, "\(row)")
+            // 12 term columns, then reference_level (text) and the shape point's quantile, value, points.
+            #expect(row.count == 16, "\(row)")
             for cell in row { #expect(!Self.isFormula(cell), "\(row)") }
-            for number in row[1...3] + row[5...] { #expect(number.isEmpty || Double(number) != nil, "\(row)") }
+            for number in row[1...3] + row[5...11] + row[13...] { #expect(number.isEmpty || Double(number) != nil, "\(row)") }
         }
         for cell in ["'-2+3", "'" + Self.hyperlink, "'@SUM(A1)", "'" + Self.hyperlink + "=plain", "'@SUM(A1)=-2+3", "'@SUM(A1)==1+2"] {
-            #expect(rows.contains { $0[0] == cell || $0[4] == cell }, "\(cell)")
+            #expect(rows.contains { $0[0] == cell || $0[4] == cell || $0[12] == cell }, "\(cell)")
         }
         // The tool's own negative numbers stay numbers, unquoted.
         #expect(r.stdout.contains(",-0."), "\(r.stdout)")
