@@ -27,6 +27,11 @@ public struct CompiledScorer: Sendable {
     let missingCode: [[UInt8]]
     /// Contributions at or below this log-odds are reasons (`Explainer.minimumReasonPoints`).
     let reasonThreshold: Double
+    /// Interactions (`Design.interactions`): per cell pair (a · width + b) its coefficient (0 without a
+    /// term), and the average lead's log-odds from it.
+    let interactions: [InteractionEncoding]
+    let interactionValues: [[Double]]
+    let interactionBase: [Double]
 
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
@@ -90,6 +95,21 @@ public struct CompiledScorer: Sendable {
         lowCode = lc
         missingCode = mc
         reasonThreshold = -Explainer.minimumReasonPoints / model.scorecard.factor
+        let pairs = model.design.interactions ?? []
+        interactions = pairs
+        interactionValues = pairs.map { i in i.termTable().map { $0 >= 0 ? b[$0] : 0 } }
+        // As for a column: value − contribution for a probe row (every column missing).
+        let probe = [ResolvedValue](repeating: .missing, count: model.design.columns.count)
+        interactionBase = pairs.indices.map { k in
+            (pairs[k].term(probe).map { b[$0] } ?? 0) - explainer.interactionContribution(k, probe)
+        }
+    }
+
+    /// The cell pair of interaction `k` for a row (index into `interactionValues[k]`).
+    @inline(__always)
+    func interactionCell(_ k: Int, _ values: UnsafeBufferPointer<ResolvedValue>) -> Int {
+        let i = interactions[k]
+        return i.first.cell(values[i.first.columnIndex]) * i.second.cellCount + i.second.cell(values[i.second.columnIndex])
     }
 
     /// Appends the codes of the `k` contributions that pull the score down most, each preceded by a
@@ -113,19 +133,36 @@ public struct CompiledScorer: Sendable {
                 var i = n - 1
                 while i > 0 && top[i].0 < top[i - 1].0 { top.swapAt(i, i - 1); i -= 1 }
             }
+            // Interactions after the columns (index columns + k), as `Explainer.reasonCodes`.
+            for q in interactions.indices {
+                let v = interactionValues[q][interactionCell(q, values)] - interactionBase[q]
+                guard v <= reasonThreshold else { continue }
+                let c = values.count + q
+                if n < k { top[n] = (v, c); n += 1 } else if v < top[n - 1].0 { top[n - 1] = (v, c) } else { continue }
+                var i = n - 1
+                while i > 0 && top[i].0 < top[i - 1].0 { top.swapAt(i, i - 1); i -= 1 }
+            }
             for i in 0..<k {
                 if json {
                     if i < n {
                         if i > 0 { out.append(UInt8(ascii: ",")) }
-                        let code = String(decoding: codeBytes(values[top[i].1], column: top[i].1), as: UTF8.self)
+                        let code = String(decoding: codeBytes(values, top[i].1), as: UTF8.self)
                         out.append(contentsOf: JSONText.quoted(code).utf8)
                     }
                 } else {
                     out.append(UInt8(ascii: ","))
-                    if i < n { codeBytes(values[top[i].1], column: top[i].1).withUnsafeBufferPointer { CSVText.appendEscaped($0, to: &out) } }
+                    if i < n { codeBytes(values, top[i].1).withUnsafeBufferPointer { CSVText.appendEscaped($0, to: &out) } }
                 }
             }
         }
+    }
+
+    /// The reason code of contribution `c` (a column, or interaction c − columns) of a row.
+    @inline(__always)
+    func codeBytes(_ values: UnsafeBufferPointer<ResolvedValue>, _ c: Int) -> [UInt8] {
+        guard c >= values.count else { return codeBytes(values[c], column: c) }
+        let k = c - values.count, i = interactions[k]
+        return Array(i.label(i.first.cell(values[i.first.columnIndex]), i.second.cell(values[i.second.columnIndex])).utf8)
     }
 
     @inline(__always)
@@ -158,6 +195,7 @@ public struct CompiledScorer: Sendable {
             case .unseen: s += unseenValue[c]
             }
         }
+        for k in interactions.indices { s += interactionValues[k][interactionCell(k, values)] }
         return s
     }
 }

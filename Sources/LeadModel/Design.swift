@@ -9,17 +9,21 @@ public struct Design: Codable, Sendable, Equatable {
     public var termNames: [String]
     /// Mean of each term over the training rows: the "average lead" explanations compare against.
     public var termMeans: [Double]?
+    /// Interactions between two columns (`train --interaction A:B`); their terms come after every
+    /// column's. Absent (nil) in models without any, whose files are then unchanged.
+    public var interactions: [InteractionEncoding]?
 
     enum CodingKeys: String, CodingKey {
-        case columns
+        case columns, interactions
         case termNames = "term_names"
         case termMeans = "term_means"
     }
 
-    public init(columns: [ColumnEncoding], termNames: [String], termMeans: [Double]? = nil) {
+    public init(columns: [ColumnEncoding], termNames: [String], termMeans: [Double]? = nil, interactions: [InteractionEncoding]? = nil) {
         self.columns = columns
         self.termNames = termNames
         self.termMeans = termMeans
+        self.interactions = interactions
     }
 
     public var termCount: Int { termNames.count }
@@ -28,6 +32,7 @@ public struct Design: Codable, Sendable, Equatable {
     /// of training data (at most one is 1), which the solver exploits.
     public var indicatorGroups: [[Int]] {
         columns.compactMap { $0.categorical?.groups.compactMap(\.term) }.filter { !$0.isEmpty }
+            + (interactions ?? []).map(\.terms).filter { !$0.isEmpty }
     }
 
     /// Index of the column that owns each term.
@@ -98,6 +103,7 @@ public struct RowEncoder: Sendable {
             }
             for k in slotStart[slot]..<slotStart[slot + 1] { set(pairTerm[k], pairValue[k]) }
         }
+        design.forEachInteractionTerm(values, set)
         set(design.termCount, 1)
     }
 

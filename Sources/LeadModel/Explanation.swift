@@ -118,6 +118,8 @@ public struct Explainer: Sendable {
     private let means: [Double]
     /// Σ_t β_t x̄_t per column: the average lead's log-odds from that column.
     private let columnBase: [Double]
+    /// The same per interaction (`Design.interactions`): Σ_t β_t x̄_t over its terms.
+    private let interactionBase: [Double]
     public let baseLogOdds: Double
 
     public init(model: LeadScoreModel) {
@@ -126,7 +128,28 @@ public struct Explainer: Sendable {
         let means = model.design.termMeans ?? [Double](repeating: 0, count: beta.count)
         self.means = means
         columnBase = model.design.columns.map { col in col.terms.reduce(0) { $0 + beta[$1] * means[$1] } }
-        baseLogOdds = model.coefficients.intercept + columnBase.reduce(0, +)
+        interactionBase = (model.design.interactions ?? []).map { i in i.terms.reduce(0) { $0 + beta[$1] * means[$1] } }
+        baseLogOdds = model.coefficients.intercept + columnBase.reduce(0, +) + interactionBase.reduce(0, +)
+    }
+
+    /// The log-odds interaction `k` adds against the average lead, for a row of `values`: its cell
+    /// pair's coefficient (0 for a pair without a term) minus the average lead's.
+    @inline(__always)
+    public func interactionContribution(_ k: Int, _ values: [ResolvedValue]) -> Double {
+        let i = model.design.interactions![k]
+        return (i.term(values).map { model.coefficients.terms[$0] } ?? 0) - interactionBase[k]
+    }
+
+    /// What changing column `c` to `candidate` changes in the interactions that hold it (log-odds).
+    func interactionGain(column c: Int, to candidate: ResolvedValue, _ values: [ResolvedValue]) -> Double {
+        guard let interactions = model.design.interactions else { return 0 }
+        var changed = values
+        changed[c] = candidate
+        var gain = 0.0
+        for (k, i) in interactions.enumerated() where i.first.columnIndex == c || i.second.columnIndex == c {
+            gain += interactionContribution(k, changed) - interactionContribution(k, values)
+        }
+        return gain
     }
 
     /// The log-odds column `c` adds against the average lead, for `value`.
@@ -150,8 +173,14 @@ public struct Explainer: Sendable {
             let v = contribution(column: c, values[c])
             if v <= threshold { worst.append((v, c)) }
         }
+        // Interactions after the columns (index columns + k), as `CompiledScorer` orders them.
+        for k in (model.design.interactions ?? []).indices {
+            let v = interactionContribution(k, values)
+            if v <= threshold { worst.append((v, values.count + k)) }
+        }
         worst.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        return worst.prefix(k).map { code(column: $0.1, values[$0.1], raw: raw($0.1)) }
+        return worst.prefix(k).map { $0.1 >= values.count
+            ? model.design.interactions![$0.1 - values.count].code(values) : code(column: $0.1, values[$0.1], raw: raw($0.1)) }
     }
 
     /// Columns that nearly determine each other are shown on one line: their effects are poorly
@@ -188,6 +217,15 @@ public struct Explainer: Sendable {
             contributions.append(Contribution(column: model.design.columns[c].name, value: text, logOdds: v,
                                               points: v * sc.factor, code: code(column: c, value, raw: text),
                                               reason: reason(column: c, value, raw: text, points: v * sc.factor)))
+        }
+        // An interaction is one more additive line: its cell pair's effect against the average lead's.
+        for (k, i) in (model.design.interactions ?? []).enumerated() {
+            let v = interactionContribution(k, values)
+            eta += v
+            let code = i.code(values)
+            contributions.append(Contribution(column: i.name, value: raw(i.first.columnIndex) + " × " + raw(i.second.columnIndex),
+                                              logOdds: v, points: v * sc.factor, code: code,
+                                              reason: "\(code): \(signedPoints(v * sc.factor)) points against the average lead"))
         }
         contributions = Explainer.groupingCollinear(contributions, groups: model.collinearGroups ?? [], factor: sc.factor)
         // The log-odds the scorer computes, for the headline numbers (equal to eta up to rounding).
@@ -312,7 +350,7 @@ public struct Explainer: Sendable {
             }
             var top: (gain: Double, to: String)?
             for (candidate, label) in candidates where candidate != value {
-                let gain = contribution(column: c, candidate) - current
+                let gain = contribution(column: c, candidate) - current + interactionGain(column: c, to: candidate, values)
                 if gain > 1e-9 && gain > (top?.gain ?? 0) { top = (gain, label) }
             }
             if let top {

@@ -155,9 +155,8 @@ extension ModelInference {
         let coefficients = beta + [0]
         // Original-unit transform: coefficient_orig = A · β_internal, row by row (A is sparse; the
         // intercept row depends on every numeric term).
-        for col in design.columns {
-            let terms = col.terms
-            // Importance: mean |Σ_{t∈col} β_t (x_it − x̄_t)|.
+        /// Importance (mean |Σ_{t∈terms} β_t (x_it − x̄_t)|) and the joint Wald test of a set of terms.
+        func joint(_ terms: [Int]) -> (importance: Double, wald: Double?, pValue: Double?) {
             var total = 0.0
             if !terms.isEmpty, n > 0 {
                 let shift = terms.reduce(0.0) { $0 + beta[$1] * means[$1] }
@@ -179,6 +178,11 @@ extension ModelInference {
                     }
                 }
             }
+            return (importance, wald, pValue)
+        }
+        for col in design.columns {
+            let terms = col.terms
+            let (importance, wald, pValue) = joint(terms)
             var termStats: [TermInference] = []
             switch col.kind {
             case .numeric(let e), .boolean(let e):
@@ -216,6 +220,13 @@ extension ModelInference {
             }
             drivers.append(ColumnDriver(column: col.name, type: col.type, importance: importance, importancePoints: importance * scorecard.factor,
                                         waldChi2: wald, df: terms.count, pValue: pValue, terms: termStats))
+        }
+        // An interaction is one more line: its cell pairs' terms (0/1, on their own scale) and their joint test.
+        for i in design.interactions ?? [] {
+            let (importance, wald, pValue) = joint(i.terms)
+            drivers.append(ColumnDriver(column: i.name, type: nil, importance: importance, importancePoints: importance * scorecard.factor,
+                                        waldChi2: wald, df: i.terms.count, pValue: pValue,
+                                        terms: i.terms.map { t in TermInference(term: design.termNames[t], coefficient: beta[t], variance: covariance.map { $0[t, t] }) }))
         }
         drivers.sort { $0.importance != $1.importance ? $0.importance > $1.importance : $0.column < $1.column }
 

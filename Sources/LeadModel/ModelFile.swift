@@ -53,6 +53,7 @@ public struct LeadScoreModel: Codable, Sendable {
         coefficients.terms.withUnsafeBufferPointer { beta in
             var s = coefficients.intercept
             for (c, v) in values.enumerated() { s += design.columns[c].logOdds(v, beta: beta) }
+            design.forEachInteractionTerm(values) { t, x in s += beta[t] * x }
             return s
         }
     }

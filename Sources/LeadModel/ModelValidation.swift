@@ -215,6 +215,51 @@ struct JSONShapeScanner {
 }
 
 extension LeadScoreModel {
+    /// `design.interactions`: columns that exist and match their kind, cells in range, each term in
+    /// range and owned once (interaction k owns its terms as columns.count + k).
+    private func validateInteractions(owner: inout [Int], fail: (String, String) -> ModelFileError) throws {
+        let p = design.termCount
+        for (k, i) in (design.interactions ?? []).enumerated() {
+            let at = "design.interactions[\(k)]"
+            for (key, side) in [("first", i.first), ("second", i.second)] {
+                let here = "\(at).\(key)"
+                guard side.columnIndex >= 0 && side.columnIndex < design.columns.count else {
+                    throw fail("\(here).column_index", "column \(side.columnIndex) is out of range (the model has \(design.columns.count) columns)")
+                }
+                let col = design.columns[side.columnIndex]
+                guard col.name == side.column else { throw fail("\(here).column", "'\(side.column)' is not design.columns[\(side.columnIndex)] ('\(col.name)')") }
+                guard !side.labels.isEmpty else { throw fail("\(here).labels", "no cells") }
+                let cells = side.labels.count
+                if let e = col.categorical {
+                    guard let g = side.groupCells, g.count == e.groups.count else {
+                        throw fail("\(here).group_cells", "needs one cell per level group (\(e.groups.count))")
+                    }
+                    for (j, c) in g.enumerated() where !(0..<cells).contains(c) { throw fail("\(here).group_cells[\(j)]", "cell \(c) is out of range (\(cells) cells)") }
+                    if let u = side.unseenCell, !(0..<cells).contains(u) { throw fail("\(here).unseen_cell", "cell \(u) is out of range (\(cells) cells)") }
+                } else {
+                    guard let cuts = side.cuts else { throw fail("\(here).cuts", "a numeric side needs cut points") }
+                    for (j, c) in cuts.enumerated() {
+                        guard c.isFinite else { throw fail("\(here).cuts[\(j)]", "\(c) is not a finite number") }
+                        if j > 0 && !(c > cuts[j - 1]) { throw fail("\(here).cuts[\(j)]", "cut points must ascend") }
+                    }
+                    let needed = cuts.count + 1 + (side.missingCell == nil ? 0 : 1)
+                    guard cells == needed else { throw fail("\(here).labels", "\(cells) labels for \(needed) cells") }
+                    if let m = side.missingCell, m != cuts.count + 1 { throw fail("\(here).missing_cell", "the missing cell must be the last (\(cuts.count + 1))") }
+                }
+            }
+            var pairs = Set<Int>()
+            for (j, cell) in i.cells.enumerated() {
+                let here = "\(at).cells[\(j)]"
+                guard (1..<i.first.cellCount).contains(cell.a) else { throw fail("\(here).a", "cell \(cell.a) is out of range 1..<\(i.first.cellCount)") }
+                guard (1..<i.second.cellCount).contains(cell.b) else { throw fail("\(here).b", "cell \(cell.b) is out of range 1..<\(i.second.cellCount)") }
+                guard pairs.insert(cell.a * i.second.cellCount + cell.b).inserted else { throw fail(here, "the cell pair (\(cell.a), \(cell.b)) appears twice") }
+                guard cell.term >= 0 && cell.term < p else { throw fail("\(here).term", "term \(cell.term) is out of range (the model has \(p) terms)") }
+                guard owner[cell.term] < 0 else { throw fail("\(here).term", "term \(cell.term) already belongs to another column or interaction") }
+                owner[cell.term] = design.columns.count + k
+            }
+        }
+    }
+
     /// Internal consistency of a decoded model: every array as long as the terms it describes, every
     /// term index in range and owned by one column, levels and references that exist, grades best
     /// first, a positive points scale, finite numbers where scoring needs them.
@@ -321,6 +366,7 @@ extension LeadScoreModel {
                 }
             }
         }
+        try validateInteractions(owner: &owner, fail: fail)
         if let t = owner.firstIndex(of: -1) {
             throw fail("design.term_names[\(t)]", "the term '\(design.termNames[t])' belongs to no column")
         }

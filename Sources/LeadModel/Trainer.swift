@@ -136,6 +136,12 @@ public struct Trainer {
         pass.features = header.indices.filter {
             $0 != pass.targetIndex && $0 != pass.idIndex && $0 != pass.timeIndex && !excluded.contains($0)
         }
+        for pair in options.interactions {
+            for name in [pair.first, pair.second] where !pass.features.contains(try column(name, "--interaction")) {
+                throw InputError(file: display, line: 1, columnName: name,
+                                 message: "--interaction \(pair.text): '\(name)' is the target, id, time or an excluded column, not a feature the model can use")
+            }
+        }
         pass.profiles = pass.features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) }
         let overrides = pass.features.map { options.types[header[$0]] }
         let positive = options.positive
@@ -307,7 +313,25 @@ public struct Trainer {
 
         // On the numbers as read (every numeric column, whatever its shape), except columns dropped.
         let separated = numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
-        let expanded = plan.expand(train: xTrain, holdout: xHold)
+        // The raw values of the columns interactions need, before the shapes replace the numbers.
+        var trainValues: [String: [ResolvedValue]] = [:], holdValues: [String: [ResolvedValue]] = [:]
+        for name in Set(options.interactions.flatMap { [$0.first, $0.second] }) {
+            guard let c = design.columns.firstIndex(where: { $0.name == name }) else { continue }
+            trainValues[name] = InteractionBuilder.readingValues(design, column: c, train: xTrain)
+            holdValues[name] = InteractionBuilder.readingValues(design, column: c, holdout: xHold)
+        }
+        var expanded = plan.expand(train: xTrain, holdout: xHold)
+        if !options.interactions.isEmpty {
+            let extended = InteractionBuilder.extend(
+                design: expanded.design, train: expanded.train, holdout: expanded.holdout, signs: expanded.signs,
+                pairs: options.interactions.map { ($0.first, $0.second) }, trainValues: trainValues, holdoutValues: holdValues,
+                minLevelCount: options.minLevelCount)
+            expanded.design = extended.design
+            expanded.train = extended.train
+            expanded.holdout = extended.holdout
+            expanded.signs = extended.signs
+            expanded.notices += extended.notices
+        }
         notices += separated.filter { n in !expanded.dropped.contains { n.hasPrefix("separation: column '\($0.column)' ") } }
         design = expanded.design
         xTrain = expanded.train
@@ -829,6 +853,8 @@ extension LeadScoreModel {
                 if let m = e.missingTerm { out.append(.init(term: design.termNames[m], coefficient: beta[m] + e.interceptShift(beta: beta))) }
             }
         }
+        // An interaction's 0/1 terms are in original units already.
+        for i in design.interactions ?? [] { for t in i.terms { out.append(.init(term: design.termNames[t], coefficient: beta[t])) } }
         return out
     }
 

@@ -18,6 +18,8 @@ public struct TrainingOptions: Sendable {
     public var minLevelCount = 10
     /// How numeric columns enter the model (`--numeric`, `--knots`, `--monotone`).
     public var shapes = ShapeOptions()
+    /// Interactions between two columns (`--interaction A:B`), in the order given.
+    public var interactions: [InteractionPair] = []
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
@@ -68,6 +70,7 @@ public struct TrainingOptions: Sendable {
             "max_iterations": "\(maxIterations)", "gradient_tolerance": "\(gradientTolerance)",
         ]
         r.merge(shapes.record) { a, _ in a }
+        if !interactions.isEmpty { r["interaction"] = interactions.map(\.text).joined(separator: ",") }
         if lambdaAuto && penalty == .l2 {
             r["folds"] = "\(folds)"
             r["lambda_rule"] = lambdaRule.rawValue
@@ -85,4 +88,17 @@ public struct TrainingOptions: Sendable {
         if let gradeCutoffs { r["grades"] = gradeCutoffs.map { "\($0)" }.joined(separator: ",") }
         return r
     }
+}
+
+/// Two columns whose interaction `train` fits (`--interaction A:B`).
+public struct InteractionPair: Sendable, Equatable, Hashable {
+    public var first: String
+    public var second: String
+    public init(_ first: String, _ second: String) {
+        self.first = first
+        self.second = second
+    }
+
+    /// "A:B".
+    public var text: String { "\(first):\(second)" }
 }

@@ -73,6 +73,14 @@ struct TrainCommand: ParsableCommand {
         """, valueName: "column=increasing|decreasing"))
     var monotone: [String] = []
 
+    @Option(help: ArgumentHelp("""
+        Fit an interaction between two columns (repeatable), e.g. --interaction lead_source:job_level: \
+        each column cut into a few cells (a categorical column's largest levels, a number's quartile \
+        bins, missing values as their own cell), one 0/1 term per pair of non-reference cells with at \
+        least --min-level-count training leads. explain shows it as one more line.
+        """, valueName: "a:b"))
+    var interaction: [String] = []
+
     @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
     var penalty: PenaltyChoice = .l2
 
@@ -132,6 +140,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--out - : a model file cannot go to standard output; give a path (the summary goes to standard output, as JSON with --json).")
         }
         _ = try shapeOptions()
+        _ = try interactionPairs()
         if scaleFrom != nil && (pdo != nil || baseOdds != nil || grades != nil || baseScore != 50) {
             throw ValidationError("--scale-from keeps the earlier model's scale and grades: give it without --pdo, --base-score, --base-odds or --grades.")
         }
@@ -184,6 +193,24 @@ struct TrainCommand: ParsableCommand {
         return shapes
     }
 
+    /// --interaction A:B as pairs.
+    func interactionPairs() throws -> [InteractionPair] {
+        var pairs: [InteractionPair] = []
+        for text in interaction {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--interaction takes two column names joined by ':', e.g. --interaction lead_source:job_level; got '\(text)'.")
+            }
+            guard parts[0] != parts[1] else { throw ValidationError("--interaction \(text): a column cannot interact with itself.") }
+            let pair = InteractionPair(parts[0], parts[1])
+            guard !pairs.contains(where: { Set([$0.first, $0.second]) == Set([pair.first, pair.second]) }) else {
+                throw ValidationError("--interaction \(text) is given twice.")
+            }
+            pairs.append(pair)
+        }
+        return pairs
+    }
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
@@ -194,6 +221,7 @@ struct TrainCommand: ParsableCommand {
             }
             o.minLevelCount = minLevelCount
             o.shapes = try shapeOptions()
+            o.interactions = try interactionPairs()
             o.penalty = penalty == .l2 ? .l2 : .none
             if let value = Double(lambda) { o.lambda = value } else { o.lambdaAuto = true }
             o.folds = folds
