@@ -15,7 +15,8 @@ Cases:
   injection  levels and column names built to break quoting: x'); DROP TABLE leads; --, a backslash,
              non-ASCII text, double quotes, a dollar tag, a backtick, a column named score
   wide       a column of 1,200 levels: the levels table (--levels-table auto) in every dialect
-Each of mixed and injection also runs with --levels-table always.
+  interactions  mixed's leads with --interaction plan:region, trial:visits and visits:spend
+Each of mixed, injection and interactions also runs with --levels-table always.
 
   python3 Tests/Engines/check_sql.py --bin .build/release/leadscore [--engines duckdb,postgres,spark]
 
@@ -25,6 +26,7 @@ import argparse
 import csv
 import glob
 import io
+import json
 import math
 import os
 import random
@@ -152,6 +154,16 @@ def build_cases(binary, work):
     cases += [("injection", m, d, 3, []), ("injection-tables", m, d, 3, ["--levels-table", "always"])]
     m, d = train("wide", ["lead_id", "company", "size"], wide_rows, "outcome", "won", ["--min-level-count", "3"], 6000, 1500, 2)
     cases += [("wide", m, d, 2, [])]
+    # Interactions (train --interaction): categorical × categorical (unseen and pooled levels),
+    # boolean × numeric (missing values as their own cell) and numeric × numeric (rows score reports).
+    m, d = train("interactions", ["lead_id", "created", "plan", "region", "trial", "vip", "visits", "spend"], mixed_rows,
+                 "outcome", "won", ["--missing", "Select", "--min-level-count", "5", "--interaction", "plan:region",
+                                    "--interaction", "trial:visits", "--interaction", "visits:spend"], 3000, 2000, 5)
+    with open(m, encoding="utf-8") as f:
+        fitted = json.load(f)["design"].get("interactions") or []
+    if len(fitted) != 3 or not all(i["cells"] for i in fitted):
+        sys.exit(f"the interactions case's model has {len(fitted)} interactions with terms, expected 3")
+    cases += [("interactions", m, d, 5, []), ("interactions-tables", m, d, 5, ["--levels-table", "always"])]
     return cases
 
 

@@ -176,15 +176,8 @@ struct QueryBuilder {
         let t = text(c)
         switch col.kind {
         case .numeric, .boolean:
-            // x: the number (NULL when not one); m: missing. Booleans read yes/no/true/false (any
-            // case) or a number equal to 1 or 0 (FieldParser.boolean, then RowResolver.resolve).
-            let number: String
-            if case .numeric = col.kind {
-                number = "CASE WHEN \(d.isPlainDecimal(t)) THEN \(d.castDouble(t)) END"
-            } else {
-                number = "CASE WHEN lower(\(t)) IN ('yes', 'true') THEN \(d.double(1)) WHEN lower(\(t)) IN ('no', 'false') THEN \(d.double(0))"
-                    + " WHEN \(d.isPlainDecimal(t)) THEN (CASE \(d.castDouble(t)) WHEN 1 THEN \(d.double(1)) WHEN 0 THEN \(d.double(0)) END) END"
-            }
+            // x: the number (NULL when not one); m: missing.
+            let number = self.number(c)
             let x = "x_\(c)", m = "m_\(c)"
             let largest = d.double(.greatestFiniteMagnitude)
             // CompiledScorer.logOdds: β · ((x − mean) / scale), or the missing value (β·0 + γ).
@@ -195,7 +188,7 @@ struct QueryBuilder {
             return ColumnSQL(values: [(m, isMissing(t)), (x, number)], logOdds: logOdds, code: code)
         case .shape(let shape):
             // x: the number; v: x clamped to the training range (ShapeEncoding.clamped); m: missing.
-            let number = "CASE WHEN \(d.isPlainDecimal(t)) THEN \(d.castDouble(t)) END"
+            let number = self.number(c)
             let x = "x_\(c)", v = "v_\(c)", m = "m_\(c)"
             let clamped = "least(greatest(\(number), \(d.double(shape.minimum))), \(d.double(shape.maximum)))"
             let zero = d.double(0)
@@ -260,6 +253,55 @@ struct QueryBuilder {
         }
     }
 
+    /// The number in the text of numeric, shape or boolean column `c` (NULL when it is not one).
+    /// Booleans read yes/no/true/false (any case) or a number equal to 1 or 0 (FieldParser.boolean,
+    /// then RowResolver.resolve).
+    func number(_ c: Int) -> String {
+        let t = text(c)
+        if case .boolean = model.design.columns[c].kind {
+            return "CASE WHEN lower(\(t)) IN ('yes', 'true') THEN \(d.double(1)) WHEN lower(\(t)) IN ('no', 'false') THEN \(d.double(0))"
+                + " WHEN \(d.isPlainDecimal(t)) THEN (CASE \(d.castDouble(t)) WHEN 1 THEN \(d.double(1)) WHEN 0 THEN \(d.double(0)) END) END"
+        }
+        return "CASE WHEN \(d.isPlainDecimal(t)) THEN \(d.castDouble(t)) END"
+    }
+
+    /// The cell of one side of an interaction (`InteractionSide.cell`), from its column's text: NULL
+    /// for a row `score` reports (text in a numeric column), whose η is NULL anyway.
+    func cell(_ side: InteractionSide) -> String {
+        let c = side.columnIndex
+        let t = text(c)
+        if case .categorical(let categorical) = model.design.columns[c].kind, let cells = side.groupCells {
+            // RowResolver: a missing value is the missing level's group, otherwise an unseen level.
+            let unseen = side.unseenCell ?? 0
+            var missing = unseen
+            for (g, group) in categorical.groups.enumerated() {
+                if group.value.isEmpty || (group.value == ColumnEncoding.otherName && (group.pooled ?? []).contains("")) { missing = cells[g] }
+            }
+            var whens = ""
+            for (level, g) in levelGroups(categorical) where cells[g] != unseen { whens += " WHEN \(d.string(level)) THEN \(cells[g])" }
+            return "CASE WHEN \(isMissing(t)) THEN \(missing) ELSE " + (whens.isEmpty ? "\(unseen)" : "(CASE \(t)\(whens) ELSE \(unseen) END)") + " END"
+        }
+        let x = number(c)
+        var out = "CASE WHEN \(isMissing(t)) THEN \(side.missingCell ?? 0)"
+        for (j, cut) in (side.cuts ?? []).enumerated().reversed() { out += " WHEN (\(x)) >= \(d.double(cut)) THEN \(j + 1)" }
+        return out + " WHEN (\(x)) IS NOT NULL THEN 0 END"
+    }
+
+    /// Interaction `k` in SQL: its two cells in layer 2, its log-odds (the cell pair's coefficient, 0
+    /// without a term: `CompiledScorer.interactionValues`) and reason code (the cell pair's name) in layer 3.
+    func interactionSQL(_ k: Int) -> ColumnSQL {
+        let i = model.design.interactions![k]
+        let a = "ia_\(k)", b = "ib_\(k)"
+        let width = i.second.cellCount
+        var logOdds = "CASE \(a) * \(width) + \(b)"
+        for cell in i.cells { logOdds += " WHEN \(cell.a * width + cell.b) THEN \(d.double(compiled.interactionValues[k][cell.a * width + cell.b]))" }
+        logOdds += " ELSE \(d.double(0)) END"
+        var code = "CASE \(a) * \(width) + \(b)"
+        for ca in 0..<i.first.cellCount { for cb in 0..<width { code += " WHEN \(ca * width + cb) THEN \(d.string(i.label(ca, cb)))" } }
+        code += " END"
+        return ColumnSQL(values: [(a, cell(i.first)), (b, cell(i.second))], logOdds: logOdds, code: code)
+    }
+
     /// Every non-missing level of a categorical column with its group index, pooled levels with
     /// their `(other)` group's, in the model's order.
     func levelGroups(_ col: CategoricalEncoding) -> [(String, Int)] {
@@ -294,12 +336,17 @@ struct QueryBuilder {
     var fence: String { d == .postgres ? "\n  OFFSET 0" : "" }
 
     func query() -> String {
+        // Each column, then each interaction (numbered after the columns, as `CompiledScorer` orders
+        // contributions), with the average lead's log-odds from it.
+        let columnCount = model.design.columns.count
         let columns = model.design.columns.indices.compactMap { c in columnSQL(c).map { (c, $0) } }
+            + (model.design.interactions ?? []).indices.map { (columnCount + $0, interactionSQL($0)) }
+        func base(_ c: Int) -> Double { c < columnCount ? compiled.columnBase[c] : compiled.interactionBase[c - columnCount] }
         let idName = options.idColumn ?? model.idColumn!
         let id = "leadscore_id"
         // 1. text
         var text = ["\(d.identifier(idName)) AS \(id)"]
-        for (c, _) in columns { text.append("\(d.trimmedText(d.identifier(model.design.columns[c].name))) AS t_\(c)") }
+        for (c, _) in columns where c < columnCount { text.append("\(d.trimmedText(d.identifier(model.design.columns[c].name))) AS t_\(c)") }
         let layer1 = "SELECT " + text.joined(separator: ",\n    ") + "\n  FROM \(d.qualifiedName(options.table))"
         // 2. values
         var values = ["leadscore_text.\(id)"]
@@ -323,7 +370,7 @@ struct QueryBuilder {
         var eta = [id, "CASE WHEN \(d.isNaN("leadscore_sum")) THEN NULL ELSE leadscore_sum END AS eta"]
         var reasonFrom = ""
         if reasons > 0 {
-            func contribution(_ c: Int) -> String { "lo_\(c) - \(d.double(compiled.columnBase[c]))" }
+            func contribution(_ c: Int) -> String { "lo_\(c) - \(d.double(base(c)))" }
             switch d {
             case .duckdb:
                 eta.append("list_sort([" + columns.map { "{'v': \(contribution($0.0)), 'c': \($0.0), 'k': code_\($0.0)}" }.joined(separator: ", ") + "]) AS leadscore_r")
