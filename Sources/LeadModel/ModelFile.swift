@@ -35,12 +35,15 @@ public struct LeadScoreModel: Codable, Sendable {
     public var lambdaSelection: LambdaSelection? = nil
     /// Columns that nearly determine each other (`DesignDiagnostics`): `explain` shows each group on one line.
     public var collinearGroups: [DesignDiagnostics.CollinearGroup]? = nil
+    /// `--interactions auto`: the pairs tried and whether each was kept (nil without the search).
+    public var interactionSearch: InteractionSearch? = nil
 
     enum CodingKeys: String, CodingKey {
         case missingMarkers = "missing_markers"
         case trainingProfile = "training_profile"
         case lambdaSelection = "lambda_selection"
         case collinearGroups = "collinear_groups"
+        case interactionSearch = "interaction_search"
         case format, target, schema, design, coefficients, scorecard, grades, inference, fit, metrics, provenance, notices
         case toolVersion = "tool_version"
         case createdAt = "created_at"

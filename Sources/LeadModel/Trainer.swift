@@ -315,22 +315,40 @@ public struct Trainer {
         let separated = numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
         // The raw values of the columns interactions need, before the shapes replace the numbers.
         var trainValues: [String: [ResolvedValue]] = [:], holdValues: [String: [ResolvedValue]] = [:]
-        for name in Set(options.interactions.flatMap { [$0.first, $0.second] }) {
+        let needed = options.interactionsAuto ? Set(design.columns.map(\.name)) : Set(options.interactions.flatMap { [$0.first, $0.second] })
+        for name in needed {
             guard let c = design.columns.firstIndex(where: { $0.name == name }) else { continue }
             trainValues[name] = InteractionBuilder.readingValues(design, column: c, train: xTrain)
             holdValues[name] = InteractionBuilder.readingValues(design, column: c, holdout: xHold)
         }
         var expanded = plan.expand(train: xTrain, holdout: xHold)
-        if !options.interactions.isEmpty {
+        /// Adds the interactions of `pairs` to the design and the encoded rows.
+        func addInteractions(_ pairs: [(String, String)]) {
             let extended = InteractionBuilder.extend(
                 design: expanded.design, train: expanded.train, holdout: expanded.holdout, signs: expanded.signs,
-                pairs: options.interactions.map { ($0.first, $0.second) }, trainValues: trainValues, holdoutValues: holdValues,
-                minLevelCount: options.minLevelCount)
+                pairs: pairs, trainValues: trainValues, holdoutValues: holdValues, minLevelCount: options.minLevelCount)
             expanded.design = extended.design
             expanded.train = extended.train
             expanded.holdout = extended.holdout
             expanded.signs = extended.signs
             expanded.notices += extended.notices
+        }
+        if !options.interactions.isEmpty { addInteractions(options.interactions.map { ($0.first, $0.second) }) }
+        var interactionSearch: InteractionSearch?
+        if options.interactionsAuto {
+            if xTrain.rows < InteractionSearch.minimumRows {
+                expanded.notices.append("--interactions auto: \(xTrain.rows) training rows are fewer than \(InteractionSearch.minimumRows); no pairs were searched")
+            } else {
+                progress?("searching interactions")
+                let search = InteractionBuilder.search(
+                    design: expanded.design, train: expanded.train, y: yTrain, weights: classWeights(yTrain), signs: expanded.signs,
+                    values: trainValues, minLevelCount: options.minLevelCount,
+                    lambda: options.penalty == .none ? 0 : options.lambdaAuto ? 1 : options.lambda, seed: options.seed,
+                    maxIterations: options.maxIterations)
+                interactionSearch = search
+                if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
+                stage("interactions searched")
+            }
         }
         notices += separated.filter { n in !expanded.dropped.contains { n.hasPrefix("separation: column '\($0.column)' ") } }
         design = expanded.design
@@ -459,7 +477,8 @@ public struct Trainer {
                 timeWindow: pass.firstTime.isFinite ? .init(first: Trainer.dayString(pass.firstTime), last: Trainer.dayString(pass.lastTime)) : nil,
                 options: options.record),
             notices: notices, missingMarkers: options.extraMissing,
-            lambdaSelection: selection, collinearGroups: diagnostics.groups.isEmpty ? nil : diagnostics.groups)
+            lambdaSelection: selection, collinearGroups: diagnostics.groups.isEmpty ? nil : diagnostics.groups,
+            interactionSearch: interactionSearch)
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()

@@ -20,6 +20,8 @@ public struct TrainingOptions: Sendable {
     public var shapes = ShapeOptions()
     /// Interactions between two columns (`--interaction A:B`), in the order given.
     public var interactions: [InteractionPair] = []
+    /// `--interactions auto`: search for more pairs (`InteractionSearch`); off by default.
+    public var interactionsAuto = false
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
@@ -71,6 +73,7 @@ public struct TrainingOptions: Sendable {
         ]
         r.merge(shapes.record) { a, _ in a }
         if !interactions.isEmpty { r["interaction"] = interactions.map(\.text).joined(separator: ",") }
+        if interactionsAuto { r["interactions"] = "auto" }
         if lambdaAuto && penalty == .l2 {
             r["folds"] = "\(folds)"
             r["lambda_rule"] = lambdaRule.rawValue

@@ -3,6 +3,7 @@ import Foundation
 import LeadModel
 
 enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable { case l2, none }
+enum InteractionsChoice: String, ExpressibleByArgument, CaseIterable { case none, auto }
 enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable { case none, balanced }
 enum LambdaRuleChoice: String, ExpressibleByArgument, CaseIterable {
     case min
@@ -80,6 +81,15 @@ struct TrainCommand: ParsableCommand {
         least --min-level-count training leads. explain shows it as one more line.
         """, valueName: "a:b"))
     var interaction: [String] = []
+
+    @Option(help: ArgumentHelp("""
+        auto: search for more pairs: the main-effects fit's residuals rank every pair of columns (a \
+        FAST-style screen), the best 3 are tried in turn, and a pair is kept only when it lowers the \
+        5-fold cross-validated deviance per training row by at least 0.001 (log loss by 0.0005). \
+        none (the default): only the pairs given with --interaction. The summary lists the pairs \
+        kept and rejected.
+        """, valueName: "none|auto"))
+    var interactions: InteractionsChoice = .none
 
     @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
     var penalty: PenaltyChoice = .l2
@@ -222,6 +232,7 @@ struct TrainCommand: ParsableCommand {
             o.minLevelCount = minLevelCount
             o.shapes = try shapeOptions()
             o.interactions = try interactionPairs()
+            o.interactionsAuto = interactions == .auto
             o.penalty = penalty == .l2 ? .l2 : .none
             if let value = Double(lambda) { o.lambda = value } else { o.lambdaAuto = true }
             o.folds = folds

@@ -35,6 +35,16 @@ enum TrainingSummary {
             }
             lines.append("            (all: leadscore drivers --model \(path))")
         }
+        for i in m.design.interactions ?? [] {
+            lines.append("  interaction: \(i.name) (\(i.cells.count) terms; its line in drivers gives the joint test)")
+        }
+        if let search = m.interactionSearch {
+            lines.append("  interactions auto: the \(search.cap) best-screened pairs tried by \(InteractionSearch.folds)-fold cross-validation on the \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
+            if search.trials.isEmpty { lines.append("            none: no pair's screen gain beat chance") }
+            for t in search.trials {
+                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))")
+            }
+        }
         if let s = m.lambdaSelection {
             lines.append("  lambda:   " + s.table[0])
             for row in s.table.dropFirst() { lines.append("          " + row) }
@@ -67,6 +77,16 @@ enum TrainingSummary {
             dict["lambda_selection"] = ["method": s.method, "rule": s.rule.rawValue, "folds": s.folds,
                                         "lambdas": s.lambdas, "deviance": s.deviance, "standard_error": s.standardError,
                                         "chosen_index": s.chosenIndex] as [String: Any]
+        }
+        if let interactions = m.design.interactions { dict["interactions"] = interactions.map(\.name) }
+        if let search = m.interactionSearch {
+            dict["interaction_search"] = [
+                "cap": search.cap, "margin": search.margin, "validation_rows": search.validationRows,
+                "kept": search.kept.map(\.pair), "rejected": search.rejected.map(\.pair),
+                "trials": search.trials.map { ["pair": $0.pair, "kept": $0.kept, "screen_gain": $0.screenGain, "degrees_of_freedom": $0.degreesOfFreedom,
+                                               "validation_deviance_before": $0.validationDevianceBefore,
+                                               "validation_deviance_after": $0.validationDevianceAfter] as [String: Any] },
+            ] as [String: Any]
         }
         if let h = m.metrics.holdout {
             dict["holdout_auc"] = h.auc ?? NSNull()

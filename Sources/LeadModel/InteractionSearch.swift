@@ -1,0 +1,123 @@
+import LinearAlgebra
+
+/// `train --interactions auto`: which pairs of columns earn an interaction.
+///
+/// 1. The main-effects model (with the interactions given by `--interaction`) is fitted on the
+///    training rows, and every pair of columns is ranked by `InteractionScreen` on its residuals,
+///    over the very cells an interaction would use (`InteractionBuilder.side`).
+/// 2. The top `cap` pairs whose screen gain beats chance (gain above its degrees of freedom) are
+///    tried one by one, best first: the model with the pairs kept so far plus the candidate is
+///    cross-validated on the training rows (`folds` seeded folds: each fold scored by a fit on the
+///    others). The pair is kept when the cross-validated deviance per row falls by at least `margin`
+///    (0.001: log loss better by 0.0005) against the model without it.
+///
+/// The screen and validation fits use λ = 1 when λ is chosen automatically (it is chosen afterwards,
+/// on the final design), the given λ otherwise (0 with `--penalty none`). The holdout is never used.
+public struct InteractionSearch: Codable, Sendable, Equatable {
+    /// A pair that was tried.
+    public struct Trial: Codable, Sendable, Equatable {
+        public var first: String
+        public var second: String
+        /// The screen's approximate deviance reduction on the training rows, and its degrees of freedom.
+        public var screenGain: Double
+        public var degreesOfFreedom: Int
+        /// Validation deviance per row without and with the pair.
+        public var validationDevianceBefore: Double
+        public var validationDevianceAfter: Double
+        public var kept: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case first, second, kept
+            case screenGain = "screen_gain"
+            case degreesOfFreedom = "degrees_of_freedom"
+            case validationDevianceBefore = "validation_deviance_before"
+            case validationDevianceAfter = "validation_deviance_after"
+        }
+
+        /// "lead_source:job_level".
+        public var pair: String { "\(first):\(second)" }
+    }
+
+    public var cap: Int
+    public var margin: Double
+    /// Training rows scored out of fold.
+    public var validationRows: Int
+    public var trials: [Trial]
+
+    enum CodingKeys: String, CodingKey {
+        case cap, margin, trials
+        case validationRows = "validation_rows"
+    }
+
+    /// Pairs tried at most.
+    public static let defaultCap = 3
+    /// The least fall in validation deviance per row that keeps a pair.
+    public static let defaultMargin = 0.001
+    /// Fewer training rows than this: no search (the folds would be too noisy).
+    public static let minimumRows = 1000
+    /// Folds of the cross-validation that judges each pair.
+    public static let folds = 5
+
+    public var kept: [Trial] { trials.filter(\.kept) }
+    public var rejected: [Trial] { trials.filter { !$0.kept } }
+}
+
+extension InteractionBuilder {
+    /// The search of `InteractionSearch` on the final main-effects design (and the interactions
+    /// already in it); returns the search and the pairs to add.
+    static func search(design: Design, train x: EncodedRows, y: [Double], weights: [Double], signs: [Int],
+                       values: [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
+                       maxIterations: Int) -> InteractionSearch {
+        let n = x.rows
+        var search = InteractionSearch(cap: InteractionSearch.defaultCap, margin: InteractionSearch.defaultMargin, validationRows: 0, trials: [])
+        // 1. The screen on the full training rows.
+        let base = LogisticFit.fit(data: x, y: y, weights: weights, lambda: lambda, signs: signs, maxIterations: maxIterations)
+        let present = Set((design.interactions ?? []).map { Set([$0.first.column, $0.second.column]) })
+        var cells: [InteractionScreen.Cells] = []
+        for (c, col) in design.columns.enumerated() {
+            guard let v = values[col.name] else { continue }
+            let side = side(design, column: c, values: v, minLevelCount: minLevelCount)
+            guard side.cellCount > 1 else { continue }
+            cells.append(InteractionScreen.Cells(name: col.name, cell: v.map { Int32(side.cell($0)) }, count: side.cellCount))
+        }
+        let ranked = InteractionScreen.rank(cells, y: y, eta: base.eta, weights: weights)
+            .filter { $0.excess > 0 && !present.contains(Set([$0.first, $0.second])) }
+            .prefix(search.cap)
+        guard !ranked.isEmpty else { return search }
+        // 2. Validation: k seeded folds of the training rows; each fold's rows get weight 0 in its fit
+        // and are scored by it, so every row is scored once by a model that did not see it.
+        let folds = InteractionSearch.folds
+        let fold = (0..<n).map { min(folds - 1, Int(SplitMix64.rowUniform(seed: seed ^ 0x1A7E_5EA2C4, index: $0) * Double(folds))) }
+        search.validationRows = n
+        func deviance(_ data: EncodedRows, _ s: [Int]) -> Double {
+            var d = 0.0
+            for f in 0..<folds {
+                var fitWeights = weights
+                for i in 0..<n where fold[i] == f { fitWeights[i] = 0 }
+                let fit = LogisticFit.fit(data: data, y: y, weights: fitWeights, lambda: lambda, signs: s, maxIterations: maxIterations)
+                let eta = data.times(fit.beta + [fit.intercept])
+                for i in 0..<n where fold[i] == f { d += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -eta[i] : eta[i]) }
+            }
+            return d / Double(max(1, n))
+        }
+        var current = (design: design, rows: x, signs: signs)
+        var before = deviance(x, signs)
+        let empty = Matrix(rows: 0, cols: design.termCount + 1)
+        for candidate in ranked {
+            let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
+                                  pairs: [(candidate.first, candidate.second)], trainValues: values, holdoutValues: values.mapValues { _ in [] },
+                                  minLevelCount: minLevelCount)
+            let added = extended.design.termCount > current.design.termCount
+            let after = added ? deviance(extended.train, extended.signs) : before
+            let keep = added && before - after >= search.margin
+            search.trials.append(.init(first: candidate.first, second: candidate.second, screenGain: candidate.gain,
+                                       degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
+                                       validationDevianceAfter: after, kept: keep))
+            if keep {
+                current = (extended.design, extended.train, extended.signs)
+                before = after
+            }
+        }
+        return search
+    }
+}

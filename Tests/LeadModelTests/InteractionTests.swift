@@ -1,0 +1,247 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import LeadModel
+import LinearAlgebra
+
+/// `train --interaction A:B`: the interaction's terms reach every consumer with the same numbers.
+@Suite struct InteractionTests {
+    static func resolve(_ model: LeadScoreModel, _ lead: [String: String]) throws -> [ResolvedValue] {
+        let names = model.design.columns.map(\.name)
+        let resolver = try RowResolver(design: model.design, header: names, file: "lead", parser: FieldParser())
+        var values: [ResolvedValue] = []
+        try resolver.resolve(CSVRecord(fields: names.map { lead[$0] ?? "" }, line: 1), into: &values)
+        return values
+    }
+
+    /// The compiled scorer's `reason_1…reason_k` fields, the empty ones dropped.
+    static func reasonColumns(_ compiled: CompiledScorer, _ values: [ResolvedValue], k: Int) -> [String] {
+        var bytes: [UInt8] = []
+        values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: k, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// True when the model, written and loaded (validated), has the same design and bytes.
+    static func readsBack(_ model: LeadScoreModel) throws -> Bool {
+        let path = Paths.temporary("model.json")
+        try model.write(to: path)
+        let loaded = try LeadScoreModel.load(from: path)
+        return try loaded.design == model.design && loaded.jsonData() == model.jsonData()
+    }
+
+    /// Random models with one or two interactions between random columns (every pairing of
+    /// numeric, categorical and yes/no), random leads (unseen levels, gaps, numbers far outside the
+    /// training range): contributions add up to the log-odds (1e-9) and points, the compiled scorer
+    /// agrees with explain (1e-12) and gives the same reason codes, and the file reads back to the
+    /// same bytes.
+    @Test func contributionsAddUpAndTheCompiledScorerAgrees() async {
+        let fitted = Counter()
+        await propertyCheck(count: 40, input: Gen.int(in: 1...1_000_000), Gen.int(in: 200...500)) { seed, rows in
+            let data = RandomLeads.csv(seed: UInt64(seed), rows: rows)
+            let features = Array(data.header.dropLast())
+            guard features.count >= 2 else { return }
+            var o = TrainingOptions(dataPath: Paths.write(data.text), target: "y", positive: "1")
+            o.holdoutFraction = seed % 3 == 0 ? 0.2 : 0
+            o.minLevelCount = 5
+            o.penalty = seed % 4 == 0 ? .none : .l2
+            if seed % 5 == 0 { o.shapes.columns = Dictionary(uniqueKeysWithValues: features.map { ($0, .linear) }) }
+            let a = seed % features.count, b = (a + 1 + (seed / 7) % (features.count - 1)) % features.count
+            o.interactions = [InteractionPair(features[a], features[b])]
+            if features.count >= 3 {
+                let c = (b + 1) % features.count
+                if c != a { o.interactions.append(InteractionPair(features[c], features[a])) }
+            }
+            let model: LeadScoreModel
+            do { model = try Trainer(options: o).train().model } catch {
+                Issue.record("seed \(seed): training failed: \(error)")
+                return
+            }
+            let interactions = model.design.interactions ?? []
+            if !interactions.isEmpty { fitted.add() }
+            let compiled = CompiledScorer(model: model)
+            let explainer = Explainer(model: model)
+            for k in 0..<6 {
+                let lead = RandomLeads.lead(for: model, seed: UInt64(seed * 31 + k))
+                guard let values = try? Self.resolve(model, lead) else {
+                    Issue.record("lead could not be resolved: \(lead)")
+                    return
+                }
+                let names = model.design.columns.map(\.name)
+                let e = explainer.explain(id: "x", values: values, raw: { lead[names[$0]] ?? "" })
+                let sum = e.contributions.reduce(0) { $0 + $1.logOdds }
+                #expect(abs(e.baseLogOdds + sum - e.logOdds) <= 1e-9 * max(1, abs(e.logOdds)), "seed \(seed)")
+                let points = e.contributions.reduce(0) { $0 + $1.points }
+                #expect(abs(e.baseScore + points - e.points) <= 1e-9 * max(1, abs(e.points)))
+                #expect(e.contributions.count == model.design.columns.count + interactions.count)
+                for i in interactions { #expect(e.contributions.contains { $0.column == i.name }) }
+                let fast = values.withUnsafeBufferPointer { compiled.logOdds($0) }
+                #expect(abs(fast - e.logOdds) <= 1e-12 * max(1, abs(e.logOdds)), "seed \(seed): \(fast) vs \(e.logOdds)")
+                // The design matrix row (RowEncoder) times β gives the same log-odds.
+                var x = Matrix(rows: 1, cols: model.design.termCount + 1)
+                RowEncoder(design: model.design).encode(values, row: 0, into: &x)
+                let beta = model.coefficients.terms + [model.coefficients.intercept]
+                let eta = (0..<x.cols).reduce(0.0) { $0 + x[0, $1] * beta[$1] }
+                #expect(abs(eta - e.logOdds) <= 1e-9 * max(1, abs(e.logOdds)), "seed \(seed): encoded row \(eta) vs \(e.logOdds)")
+                #expect(Self.reasonColumns(compiled, values, k: 4) == explainer.reasonCodes(values, raw: { _ in "" }, k: 4))
+            }
+            #expect((try? Self.readsBack(model)) == true, "seed \(seed): the model does not read back to the same bytes")
+        }
+        #expect(fitted.value >= 20, "only \(fitted.value) of 40 random models kept an interaction")
+    }
+
+    /// Interactions' terms are the training rows' cell pairs: each term's mean in the model is the
+    /// share of training rows in its cell pair, as counted in the file.
+    @Test func termMeansAreTheCellPairShares() throws {
+        let (model, _) = try Self.shaped(rows: 3000, interactions: [InteractionPair("lead_source", "job_level")], lambda: 1)
+        let i = try #require(model.design.interactions?.first)
+        let n = Double(model.provenance.trainingRows)
+        for cell in i.cells { #expect(abs(model.design.termMeans![cell.term] - Double(cell.count) / n) < 1e-12) }
+        let counted = i.cells.reduce(0) { $0 + $1.count }
+        #expect(counted > 0 && counted < model.provenance.trainingRows)
+    }
+
+    static func shaped(rows: Int, interactions: [InteractionPair], lambda: Double?) throws -> (LeadScoreModel, String) {
+        let path = Paths.temporary("shaped.csv")
+        let sink = try OutputSink(path: path)
+        try ShapedLeadGenerator(seed: 21).write(rows: rows, to: sink)
+        try sink.commit()
+        var o = TrainingOptions(dataPath: path, target: "status", positive: "accepted")
+        o.idColumn = "lead_id"
+        o.exclude = ["reject_reason", "created_at"]
+        if let lambda { o.lambda = lambda }
+        o.interactions = interactions
+        return (try Trainer(options: o).train().model, path)
+    }
+
+    /// `generate --shapes` plants −1.5 on lead_source=event ∧ job_level=individual: the fitted cell
+    /// is near it, the other cells of the pair are near 0, and the holdout AUC improves.
+    @Test func thePlantedInteractionIsRecovered() throws {
+        let pair = InteractionPair("lead_source", "job_level")
+        let (with, _) = try Self.shaped(rows: 20000, interactions: [pair], lambda: 0.1)
+        let (without, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 0.1)
+        let names = with.design.termNames
+        let planted = try #require(names.firstIndex(of: "lead_source=event × job_level=individual"))
+        let fitted = with.coefficients.terms[planted]
+        // Within three standard errors of the planted effect (the fit's own uncertainty on ~580 leads).
+        let se = try #require(with.coefficients.standardErrors?[planted])
+        #expect(se > 0.05 && se < 0.3)
+        #expect(abs(fitted - ShapedLeadGenerator.planted["lead_source=event × job_level=individual"]!) < 3 * se, "fitted \(fitted) ± \(se)")
+        let others = with.design.interactions![0].terms.filter { $0 != planted }.map { with.coefficients.terms[$0] }
+        #expect(abs(others.reduce(0, +) / Double(others.count)) < 0.2, "other cells \(others)")
+        let aucWith = try #require(with.metrics.holdout?.auc), aucWithout = try #require(without.metrics.holdout?.auc)
+        #expect(aucWith > aucWithout, "holdout AUC \(aucWith) with the interaction, \(aucWithout) without")
+        #expect(with.metrics.holdout!.logLoss < without.metrics.holdout!.logLoss)
+        // drivers: the pair's joint test is one line, with every cell pair's term.
+        let driver = try #require(with.inference.columns.first { $0.column == "lead_source × job_level" })
+        #expect(driver.df == with.design.interactions![0].cells.count && driver.terms.count == driver.df)
+        #expect((driver.pValue ?? 1) < 1e-6)
+        // Without interactions the model file has no such key (models trained before are unchanged).
+        #expect(without.design.interactions == nil)
+        #expect(!String(decoding: try without.jsonData(), as: UTF8.self).contains("\"interactions\""))
+    }
+
+    /// `--interactions auto` on `generate --shapes`: the planted pair is screened first and kept, the
+    /// pairs with nothing planted are rejected, and each verdict follows the documented margin.
+    @Test func theSearchKeepsThePlantedPairOnly() throws {
+        let path = Paths.temporary("shaped.csv")
+        let sink = try OutputSink(path: path)
+        try ShapedLeadGenerator(seed: 21).write(rows: 20000, to: sink)
+        try sink.commit()
+        var o = TrainingOptions(dataPath: path, target: "status", positive: "accepted")
+        o.idColumn = "lead_id"
+        o.exclude = ["reject_reason", "created_at"]
+        o.lambda = 1
+        o.interactionsAuto = true
+        let model = try Trainer(options: o).train().model
+        let search = try #require(model.interactionSearch)
+        #expect(search.trials.count == InteractionSearch.defaultCap)
+        #expect(search.trials.first?.pair == "lead_source:job_level", "\(search.trials.map(\.pair))")
+        #expect(search.kept.map(\.pair) == ["lead_source:job_level"], "\(search.trials)")
+        for t in search.trials {
+            #expect(t.kept == (t.validationDevianceBefore - t.validationDevianceAfter >= search.margin), "\(t)")
+            #expect(t.screenGain > Double(t.degreesOfFreedom))
+        }
+        #expect(model.design.interactions?.map(\.name) == ["lead_source × job_level"])
+        #expect(search.validationRows == model.provenance.trainingRows)
+        #expect(model.provenance.options["interactions"] == "auto")
+    }
+
+    /// Numeric sides: cut points in original units, a missing value in its own cell, values beyond
+    /// the cuts in the end cells; the cell names say the ranges.
+    @Test func numericCellsAreQuantileRangesInOriginalUnits() throws {
+        let (model, path) = try Self.shaped(rows: 3000, interactions: [InteractionPair("company_size", "days_since_last_activity")], lambda: 1)
+        let i = try #require(model.design.interactions?.first)
+        let cuts = try #require(i.first.cuts)
+        #expect(cuts.count == 3)
+        // The cuts are the training values' quartiles (company sizes are whole numbers).
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var sizes = text.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[5])! }
+        sizes.sort()
+        #expect(cuts.allSatisfy { $0 == $0.rounded() && $0 >= sizes.first! && $0 <= sizes.last! })
+        #expect(i.first.cell(.number(-1e9)) == 0 && i.first.cell(.number(1e12)) == 3 && i.first.cell(.number(cuts[1])) == 2)
+        #expect(i.first.labels[1] == "company_size \(compact(cuts[0]))–\(compact(cuts[1]))")
+        #expect(i.second.missingCell == i.second.cellCount - 1)
+        #expect(i.second.cell(.missing) == i.second.missingCell)
+        #expect(i.second.labels.last == "days_since_last_activity=(missing)")
+    }
+
+    /// A damaged interaction is refused on load, by its JSON path.
+    @Test(arguments: [
+        ("term", "design.interactions[0].cells[0].term"),
+        ("column_index", "design.interactions[0].first.column_index"),
+        ("group_cells", "design.interactions[0].first.group_cells"),
+        ("cell", "design.interactions[0].cells[0].a"),
+    ])
+    func aDamagedInteractionIsRefused(damage: String, path: String) throws {
+        let (model, _) = try Self.shaped(rows: 2000, interactions: [InteractionPair("lead_source", "job_level")], lambda: 1)
+        var json = try JSONSerialization.jsonObject(with: model.jsonData()) as! [String: Any]
+        var design = json["design"] as! [String: Any]
+        var interactions = design["interactions"] as! [[String: Any]]
+        var first = interactions[0]["first"] as! [String: Any]
+        var cells = interactions[0]["cells"] as! [[String: Any]]
+        switch damage {
+        case "term": cells[0]["term"] = model.design.termCount + 3
+        case "column_index": first["column_index"] = 99
+        case "group_cells": first["group_cells"] = [0]
+        default: cells[0]["a"] = 0
+        }
+        interactions[0]["first"] = first
+        interactions[0]["cells"] = cells
+        design["interactions"] = interactions
+        json["design"] = design
+        let file = Paths.temporary("damaged.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: file))
+        do {
+            _ = try LeadScoreModel.load(from: file)
+            Issue.record("a model with a damaged \(damage) loaded")
+        } catch {
+            #expect("\(error)".contains(path), "\(error)")
+        }
+    }
+
+    /// serve's scorer (`LeadScorer`, the JSON Lines rows of score) gives an interaction model's
+    /// leads the compiled scorer's log-odds and reasons, interaction reasons included.
+    @Test func serveScoresInteractionsAsScoreDoes() throws {
+        let (model, _) = try Self.shaped(rows: 3000, interactions: [InteractionPair("lead_source", "job_level")], lambda: 0.1)
+        let scorer = try LeadScorer(model: model)
+        let lead = ["lead_source": "event", "job_level": "individual", "industry": "retail", "country": "US", "company_size": "80",
+                    "email_type": "corporate", "page_views": "5", "days_since_last_activity": "3", "webinar_attended": "no",
+                    "budget_confirmed": "yes", "marketing_touches": "2", "newsletter": "no"]
+        let out = String(decoding: try scorer.scoreJSONLines([.init(line: 1, fields: lead)], reasons: 3), as: UTF8.self)
+        let row = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+        let values = try Self.resolve(model, lead)
+        let eta = values.withUnsafeBufferPointer { CompiledScorer(model: model).logOdds($0) }
+        #expect(out.contains("\"probability\":\(StableMath.sigmoid(eta)),"), "\(out)")
+        let expected = Explainer(model: model).reasonCodes(values, raw: { _ in "" }, k: 3)
+        #expect(row["reasons"] as? [String] == expected)
+        #expect(expected.contains("lead_source=event × job_level=individual"), "\(expected)")
+    }
+}
+
+/// A count shared by the concurrent cases of a property check.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// `train --interaction A:B` from the command line, and what explain, score, drivers show of it.
+@Suite struct InteractionsCLITests {
+    let dir = CLI.temporaryDirectory()
+
+    func train(_ extra: [String], data: String = "datasets/leads.csv", out: String = "m.json") throws -> CLI.Result {
+        try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                     "--exclude", "reject_reason,created_at", "--out", dir + "/" + out, "--quiet"] + extra)
+    }
+
+    @Test(arguments: [
+        (["--interaction", "lead_source"], "--interaction takes two column names joined by ':'"),
+        (["--interaction", "lead_source:"], "--interaction takes two column names joined by ':'"),
+        (["--interaction", "a:b:c"], "--interaction takes two column names joined by ':'"),
+        (["--interaction", "job_level:job_level"], "a column cannot interact with itself"),
+        (["--interaction", "lead_source:job_level", "--interaction", "job_level:lead_source"], "is given twice"),
+    ])
+    func badInteractionOptionsAreUsageErrors(args: [String], message: String) throws {
+        let r = try train(args)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    @Test func interactionsTakesNoneOrAuto() throws {
+        let r = try train(["--interactions", "maybe"])
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("--interactions"), "\(r.stderr)")
+    }
+
+    /// The summary lists the pairs the search kept and rejected, in text and JSON.
+    @Test func theSummaryListsThePairsTried() throws {
+        let data = dir + "/shaped.csv"
+        #expect(try CLI.run(["generate", "--shapes", "--rows", "6000", "--seed", "21", "--out", data]).status == 0)
+        let text = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                "--exclude", "reject_reason,created_at", "--out", dir + "/auto.json", "--lambda", "1", "--interactions", "auto"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("  interactions auto: the 3 best-screened pairs tried"), "\(text.stdout)")
+        let verdicts = text.stdout.split(separator: "\n").filter { $0.hasPrefix("            kept ") || $0.hasPrefix("            rejected ") }
+        #expect(verdicts.count == 3, "\(text.stdout)")
+        let json = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                "--exclude", "reject_reason,created_at", "--out", dir + "/auto2.json", "--lambda", "1", "--interactions", "auto", "--json"])
+        let summary = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let search = try #require(summary["interaction_search"] as? [String: Any])
+        let kept = search["kept"] as! [String], rejected = search["rejected"] as! [String]
+        #expect(kept.count + rejected.count == 3)
+        #expect((summary["interactions"] as? [String] ?? []).count == kept.count)
+        for (line, pair) in zip(verdicts, (search["trials"] as! [[String: Any]])) {
+            let name = (pair["pair"] as! String).replacingOccurrences(of: ":", with: " × ")
+            #expect(line.contains(name) && line.contains((pair["kept"] as! Bool) ? "kept" : "rejected"), "\(line)")
+        }
+    }
+
+    @Test(arguments: [("lead_sorce:job_level", "lead_sorce"), ("status:job_level", "not a feature"), ("job_level:reject_reason", "not a feature")])
+    func aColumnTheModelCannotUseIsNamed(pair: String, message: String) throws {
+        let r = try train(["--interaction", pair])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    /// The planted pair of `generate --shapes`: the model file holds it under design.interactions,
+    /// explain shows it as one more line (contributions still add up), score's reasons are explain's,
+    /// drivers gives its joint test in text, JSON and CSV.
+    @Test func anInteractionReachesExplainScoreAndDrivers() throws {
+        let data = dir + "/shaped.csv"
+        let g = try CLI.run(["generate", "--shapes", "--rows", "4000", "--seed", "21", "--out", data])
+        #expect(g.status == 0, "\(g.stderr)")
+        let r = try train(["--interaction", "lead_source:job_level", "--interaction", "page_views:email_type", "--lambda", "1"], data: data)
+        #expect(r.status == 0, "\(r.stderr)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.json"))) as! [String: Any]
+        let interactions = try #require((model["design"] as! [String: Any])["interactions"] as? [[String: Any]])
+        #expect(interactions.count == 2)
+        #expect((interactions[1]["first"] as! [String: Any])["cuts"] as? [Double] != nil)
+
+        // A lead in the planted cell.
+        let rows = CLI.read(data).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let lead = try #require(rows.first { $0[2] == "event" && $0[6] == "individual" })[0]
+        let text = try CLI.run(["explain", lead, "--model", dir + "/m.json", "--data", data])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("  lead_source × job_level "), "\(text.stdout)")
+        #expect(text.stdout.contains("  page_views × email_type "), "\(text.stdout)")
+        let json = try CLI.run(["explain", lead, "--model", dir + "/m.json", "--data", data, "--format", "json"])
+        let e = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let contributions = e["contributions"] as! [[String: Any]]
+        let pair = try #require(contributions.first { $0["column"] as? String == "lead_source × job_level" })
+        #expect(pair["code"] as? String == "lead_source=event × job_level=individual")
+        #expect((pair["reason"] as? String)?.hasPrefix("lead_source=event × job_level=individual: ") == true)
+        let sum = contributions.reduce(0.0) { $0 + ($1["log_odds"] as! Double) }
+        #expect(abs(e["base_log_odds"] as! Double + sum - (e["log_odds"] as! Double)) < 1e-9)
+
+        // score's reasons for that lead are explain's most negative contributions.
+        let scored = try CLI.run(["score", data, "--model", dir + "/m.json", "--reasons", "5"])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let line = try #require(scored.stdout.split(separator: "\n").first { $0.hasPrefix(lead + ",") })
+        let reasons = line.split(separator: ",", omittingEmptySubsequences: false).dropFirst(4).filter { !$0.isEmpty }.map(String.init)
+        let expected = contributions.filter { ($0["points"] as! Double) <= -0.5 }.prefix(5).map { $0["code"] as! String }
+        #expect(reasons == Array(expected), "\(line)")
+
+        let drivers = try CLI.run(["drivers", "--model", dir + "/m.json"])
+        #expect(drivers.stdout.contains("lead_source × job_level"), "\(drivers.stdout)")
+        #expect(drivers.stdout.contains("    lead_source=event × job_level=individual "), "\(drivers.stdout)")
+        let dj = try JSONSerialization.jsonObject(with: Data(try CLI.run(["drivers", "--model", dir + "/m.json", "--format", "json"]).stdout.utf8)) as! [String: Any]
+        let column = try #require((dj["columns"] as! [[String: Any]]).first { $0["column"] as? String == "lead_source × job_level" })
+        let cells = (interactions[0]["cells"] as! [Any]).count
+        #expect(column["df"] as? Int == cells && (column["terms"] as! [Any]).count == cells)
+        #expect(column["wald_chi2"] as? Double != nil)
+        let csv = try CLI.run(["drivers", "--model", dir + "/m.json", "--format", "csv"])
+        #expect(csv.stdout.split(separator: "\n").filter { $0.hasPrefix("lead_source × job_level,") }.count == cells)
+    }
+}
