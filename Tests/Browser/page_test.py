@@ -9,7 +9,7 @@ grade, every contribution in points, the main reasons and "what would raise it" 
 A lead whose category values are hostile HTML must show them as text, never as elements. A
 screenshot of the page is taken and checked (a PNG of a plausible size).
 
-Usage: page_test.py [--screenshot OUT.png]   (LEADSCORE_BIN: the binary; default .build/debug/leadscore)
+Usage: page_test.py [--screenshot OUT.png]   (LEADSCORE_BIN: the binary; default .build-test/release/leadscore, what make test builds)
 Prints one line per check and 'N passed, N failed'; exits 1 when a check fails or Chromium is missing.
 """
 import html.parser
@@ -25,7 +25,7 @@ import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("LEADSCORE_BIN", os.path.join(ROOT, ".build/debug/leadscore"))
+BIN = os.environ.get("LEADSCORE_BIN", os.path.join(ROOT, ".build-test/release/leadscore"))
 MODEL = os.path.join(ROOT, "models/leads.json")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

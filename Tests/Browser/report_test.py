@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`leadscore report` in headless Chromium (Debian's `chromium`).
 
-Run from the repository root:  LEADSCORE_BIN=.build/debug/leadscore python3 Tests/Browser/report_test.py
+Run from the repository root:  LEADSCORE_BIN=.build-test/release/leadscore python3 Tests/Browser/report_test.py
 With --screenshot PATH, writes the README's picture of the report on the bundled data instead.
 
 What it checks, on a report of the bundled leads whose categories were made hostile (a lead source
@@ -25,7 +25,7 @@ import zlib
 from html.parser import HTMLParser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.abspath(os.path.join(ROOT, os.environ.get("LEADSCORE_BIN", ".build/debug/leadscore")))
+BIN = os.path.abspath(os.path.join(ROOT, os.environ.get("LEADSCORE_BIN", ".build-test/release/leadscore")))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_SOURCE = "<img src=x onerror=alert(1)>"
 HOSTILE_INDUSTRY = "\"&'"

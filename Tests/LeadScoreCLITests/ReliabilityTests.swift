@@ -162,16 +162,20 @@ import Testing
         let path = dir + "/overflow.json"
         let data = try Data(contentsOf: URL(fileURLWithPath: CLI.root + "/models/leads.json"))
         var model = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        var design = model["design"] as! [String: Any]
-        let columns = design["columns"] as! [[String: Any]]
-        var coefficients = model["coefficients"] as! [String: Any]
-        var terms = coefficients["terms"] as! [Double]
-        for c in columns where c["name"] as? String == "page_views" { terms[c["term"] as! Int] = 1e308 }
-        for c in columns where c["name"] as? String == "company_size" { terms[c["term"] as! Int] = -1e308 }
+        let design = try #require(model["design"] as? [String: Any])
+        let names = try #require(design["term_names"] as? [String])
+        var coefficients = try #require(model["coefficients"] as? [String: Any])
+        var terms = try #require(coefficients["terms"] as? [Double])
+        // Every value term of the two columns (a straight line's one term, or a shape's basis terms).
+        func owned(_ name: String, by column: String) -> Bool { name == column || name.hasPrefix(column + ":") }
+        var changed = 0
+        for (t, name) in names.enumerated() {
+            if owned(name, by: "page_views") { terms[t] = 1e308; changed += 1 }
+            if owned(name, by: "company_size") { terms[t] = -1e308; changed += 1 }
+        }
+        #expect(changed >= 2, "the bundled model has no page_views or company_size terms: \(names)")
         coefficients["terms"] = terms
         model["coefficients"] = coefficients
-        design["columns"] = columns
-        model["design"] = design
         try JSONSerialization.data(withJSONObject: model, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
         return path
     }

@@ -49,30 +49,37 @@ import Testing
         try HTTPReply.write(inFlight, HTTPReply.head(method: "POST", path: "/v1/score", bodyLength: body.count, headers: [:]) + Array(body[0..<100]))
         usleep(200_000)
 
-        // Clients keep scoring while the file is replaced: every answer is 200 and exactly the
-        // CLI's output for the model its fingerprint names.
+        // Clients keep scoring while the file is replaced, until each has had answers from the new
+        // model (or a deadline passes): every answer is 200 and exactly the CLI's output for the
+        // model its fingerprint names. (A fixed number of requests could all finish before the swap
+        // on a fast build.)
         let replies = Replies()
         let text = leads.text
+        let deadline = Date().addingTimeInterval(60)
         let clients = (0..<2).map { _ in
             Thread {
-                for _ in 0..<60 {
+                var fromNewModel = 0
+                while fromNewModel < 5 && Date() < deadline {
                     guard let r = try? server.request("POST", "/v1/score", body: text) else { continue }
                     replies.append((r.status, r.headers["x-model-fingerprint"], r.text))
+                    if r.headers["x-model-fingerprint"] == newFingerprint { fromNewModel += 1 }
                 }
             }
         }
         clients.forEach { $0.start() }
         usleep(300_000)
+        let beforeSwap = replies.all.count
         Self.replace(served, with: try Data(contentsOf: URL(fileURLWithPath: other)))
         #expect(server.waitForLog("\"msg\":\"model reloaded\""))
         while clients.contains(where: { !$0.isFinished }) { usleep(20_000) }
         let answered = replies.all
-        #expect(answered.count == 120)
+        #expect(beforeSwap > 0, "no request was answered before the swap")
+        #expect(answered.contains { $0.1 == oldFingerprint })
         for (status, fingerprint, text) in answered {
             #expect(status == 200)
             #expect(fingerprint.flatMap { expected[$0] } == text)
         }
-        #expect(answered.contains { $0.1 == newFingerprint })
+        #expect(answered.filter { $0.1 == newFingerprint }.count >= 10)
         #expect(try server.request("GET", "/healthz").json["fingerprint"] as? String == newFingerprint)
 
         // The request in flight finishes on the model it started with.
