@@ -13,6 +13,7 @@ struct ExportCommand: ParsableCommand {
 
 extension SQLDialect: ExpressibleByArgument {}
 extension SQLExportOptions.LevelsTable: ExpressibleByArgument {}
+extension SQLExportOptions.Input: ExpressibleByArgument {}
 
 /// `leadscore export sql`: a query that scores leads where they are stored.
 struct ExportSQLCommand: ParsableCommand {
@@ -25,6 +26,11 @@ struct ExportSQLCommand: ParsableCommand {
             K, reason_1..reason_K: the same values as `leadscore score --reasons K` on the same leads \
             (tested on DuckDB, PostgreSQL 15 and Spark SQL). Rows that score would report (text in a \
             numeric column, for example) get NULL probability, score and grade.
+
+            --input typed: the table's numeric columns already have a numeric type (a warehouse \
+            table, or a CSV read with the engine's type detection): they are cast to a double \
+            instead of parsed from text, and NULL is missing. Categorical and yes/no columns are \
+            read as text either way. The scores are the same as --input text on the same values.
 
             SQL rows have no order, so the output needs an id column: the model's (--id at training) \
             or --id here.
@@ -67,6 +73,9 @@ struct ExportSQLCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Name of the levels table. Default: <view>_levels, or leadscore_levels.", valueName: "name"))
     var levelsTableName: String?
 
+    @Option(help: ArgumentHelp("text (default: every column read as text and parsed as score parses a CSV) or typed (numeric columns already numbers).", valueName: "text|typed"))
+    var input: SQLExportOptions.Input = .text
+
     @Option(name: [.short, .long], help: ArgumentHelp("Where to write the SQL ('-' is standard output). A file appears only when complete.", valueName: "path"))
     var out = "-"
 
@@ -93,6 +102,7 @@ struct ExportSQLCommand: ParsableCommand {
             o.reasons = reasons
             o.levelsTable = levelsTable
             o.levelsTableName = levelsTableName
+            o.input = input
             let export: SQLExport
             do {
                 export = try SQLExport(model: loaded, options: o)

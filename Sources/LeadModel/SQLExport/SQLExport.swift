@@ -24,6 +24,18 @@ public struct SQLExportOptions: Sendable {
     public var levelsTable: LevelsTable = .auto
     /// Name of the levels table (default `<view>_levels`, or `leadscore_levels` without a view).
     public var levelsTableName: String?
+    /// How the table holds the model's numeric columns.
+    public var input: Input = .text
+
+    public enum Input: String, Sendable, CaseIterable {
+        /// Any type: every column is cast to text and parsed as `score` parses a CSV field (a CSV
+        /// loaded as text, or a table whose numbers may hold text).
+        case text
+        /// Numeric columns already have a numeric type (a warehouse table, a CSV read with the
+        /// engine's type detection): they are cast to a double, NULL is missing. Categorical and
+        /// yes/no columns are read as text as before.
+        case typed
+    }
 
     public init(dialect: SQLDialect) { self.dialect = dialect }
 }
@@ -43,7 +55,8 @@ public enum SQLExportError: Error, CustomStringConvertible, Sendable {
 /// The model as SQL: a script whose last statement is a query (or a view) computing, per lead, what
 /// `leadscore score` computes: the id, `probability`, `score`, `grade` and `reason_1`…`reason_K`.
 ///
-/// The query reads the model's columns as text (casting typed columns) in layers:
+/// The query reads the model's columns as text (casting typed columns; with `--input typed` numeric
+/// columns are cast to a double instead, NULL missing) in layers:
 ///
 /// 1. `leadscore_text`: each column cast to text and trimmed (`FieldParser.trim`).
 /// 2. `leadscore_values`: missing or not (NULL, empty, `NA`, `N/A`, `null`, `NULL` and the model's
@@ -161,6 +174,21 @@ struct QueryBuilder {
     /// The text of column `c` in layer 2.
     func text(_ c: Int) -> String { "leadscore_text.t_\(c)" }
 
+    /// True for a numeric or shape column read as a number (`--input typed`): its layer-1 value is a
+    /// double, NULL when missing.
+    func isTypedNumber(_ c: Int) -> Bool {
+        guard options.input == .typed else { return false }
+        switch model.design.columns[c].kind {
+        case .numeric, .shape: return true
+        case .boolean, .categorical: return false
+        }
+    }
+
+    /// True when column `c`'s value is missing: NULL, or (read as text) one of the missing markers.
+    func isMissing(column c: Int) -> String {
+        isTypedNumber(c) ? "(\(text(c)) IS NULL)" : isMissing(text(c))
+    }
+
     /// True when the trimmed text is missing: NULL, or one of the missing markers.
     func isMissing(_ t: String) -> String {
         var markers: [String] = []
@@ -185,7 +213,7 @@ struct QueryBuilder {
                 + " WHEN abs(\(x)) <= \(largest) THEN \(d.double(compiled.beta[c])) * ((\(x) - \(d.double(compiled.standardization[c].mean))) / \(d.double(compiled.standardization[c].scale))) END"
             let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(compiled.standardization[c].mean))"
                 + " THEN \(self.code(compiled.highCode[c])) ELSE \(self.code(compiled.lowCode[c])) END"
-            return ColumnSQL(values: [(m, isMissing(t)), (x, number)], logOdds: logOdds, code: code)
+            return ColumnSQL(values: [(m, isMissing(column: c)), (x, number)], logOdds: logOdds, code: code)
         case .shape(let shape):
             // x: the number; v: x clamped to the training range (ShapeEncoding.clamped); m: missing.
             let number = self.number(c)
@@ -217,7 +245,7 @@ struct QueryBuilder {
             let logOdds = "CASE WHEN \(m) THEN \(d.double(compiled.missingValue[c])) WHEN abs(\(x)) <= \(largest) THEN (\(sum)) END"
             let code = "CASE WHEN \(m) THEN \(self.code(compiled.missingCode[c])) WHEN \(x) >= \(d.double(shape.average))"
                 + " THEN \(self.code(compiled.highCode[c])) ELSE \(self.code(compiled.lowCode[c])) END"
-            return ColumnSQL(values: [(m, isMissing(t)), (x, number), (v, clamped)], logOdds: logOdds, code: code)
+            return ColumnSQL(values: [(m, isMissing(column: c)), (x, number), (v, clamped)], logOdds: logOdds, code: code)
         case .categorical(let categorical):
             let groups = categorical.groups
             // RowResolver: a missing value is the missing level's group (the "" level, or (other)
@@ -258,6 +286,7 @@ struct QueryBuilder {
     /// then RowResolver.resolve).
     func number(_ c: Int) -> String {
         let t = text(c)
+        if isTypedNumber(c) { return t }
         if case .boolean = model.design.columns[c].kind {
             return "CASE WHEN lower(\(t)) IN ('yes', 'true') THEN \(d.double(1)) WHEN lower(\(t)) IN ('no', 'false') THEN \(d.double(0))"
                 + " WHEN \(d.isPlainDecimal(t)) THEN (CASE \(d.castDouble(t)) WHEN 1 THEN \(d.double(1)) WHEN 0 THEN \(d.double(0)) END) END"
@@ -282,7 +311,7 @@ struct QueryBuilder {
             return "CASE WHEN \(isMissing(t)) THEN \(missing) ELSE " + (whens.isEmpty ? "\(unseen)" : "(CASE \(t)\(whens) ELSE \(unseen) END)") + " END"
         }
         let x = number(c)
-        var out = "CASE WHEN \(isMissing(t)) THEN \(side.missingCell ?? 0)"
+        var out = "CASE WHEN \(isMissing(column: c)) THEN \(side.missingCell ?? 0)"
         for (j, cut) in (side.cuts ?? []).enumerated().reversed() { out += " WHEN (\(x)) >= \(d.double(cut)) THEN \(j + 1)" }
         return out + " WHEN (\(x)) IS NOT NULL THEN 0 END"
     }
@@ -346,7 +375,10 @@ struct QueryBuilder {
         let id = "leadscore_id"
         // 1. text
         var text = ["\(d.identifier(idName)) AS \(id)"]
-        for (c, _) in columns where c < columnCount { text.append("\(d.trimmedText(d.identifier(model.design.columns[c].name))) AS t_\(c)") }
+        for (c, _) in columns where c < columnCount {
+            let column = d.identifier(model.design.columns[c].name)
+            text.append((isTypedNumber(c) ? "CAST(\(column) AS \(d.doubleType))" : d.trimmedText(column)) + " AS t_\(c)")
+        }
         let layer1 = "SELECT " + text.joined(separator: ",\n    ") + "\n  FROM \(d.qualifiedName(options.table))"
         // 2. values
         var values = ["leadscore_text.\(id)"]
