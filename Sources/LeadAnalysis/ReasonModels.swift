@@ -71,10 +71,8 @@ public struct ReasonModels: Sendable {
         let values = table.values(i)
         var p: [Double] = []
         for k in coefficients.indices {
-            var eta = intercepts[k]
-            coefficients[k].withUnsafeBufferPointer { beta in
-                for (c, v) in values.enumerated() { eta += table.design.columns[c].logOdds(v, beta: beta) }
-            }
+            // Interactions too, when the acceptance model given with --model has them.
+            let eta = coefficients[k].withUnsafeBufferPointer { table.design.logOdds(values, beta: $0, start: intercepts[k]) }
             p.append(StableMath.sigmoid(eta))
         }
         let total = p.reduce(0, +)

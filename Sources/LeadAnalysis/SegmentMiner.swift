@@ -329,7 +329,18 @@ public struct SegmentMiner {
     func suggestion(_ conds: [SegmentCondition], table: LeadTable, observed: Int, expected: Double) -> String {
         let direction = Double(observed) > expected ? "more" : "less"
         if conds.count >= 2 {
-            return "add an interaction term \(conds.map(\.label).joined(separator: " × ")): together they are rejected \(direction) often than their separate effects predict"
+            let together = "together they are rejected \(direction) often than their separate effects predict"
+            let columns = conds.map(\.column)
+            guard columns.count == 2, columns[0] != columns[1] else {
+                return "add an interaction term \(conds.map(\.label).joined(separator: " × ")): \(together)"
+            }
+            if (table.design.interactions ?? []).contains(where: { Set([$0.first.column, $0.second.column]) == Set(columns) }) {
+                return "the model's interaction \(columns.joined(separator: " × ")) does not cover \(conds.map(\.label).joined(separator: " × ")): its cells are coarser than this segment, and \(together)"
+            }
+            // The exact option, quoted for a shell when a name needs it.
+            let pair = columns.joined(separator: ":")
+            let argument = pair.allSatisfy { $0.isLetter || $0.isNumber || "_.:-".contains($0) } ? pair : "'" + pair.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            return "add an interaction term \(conds.map(\.label).joined(separator: " × ")): retrain with train --interaction \(argument) (\(together))"
         }
         let c = conds[0]
         if c.value == nil {

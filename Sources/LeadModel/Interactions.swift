@@ -112,9 +112,19 @@ public struct InteractionSide: Codable, Sendable, Equatable {
 extension Design {
     /// The interactions' terms through `set(term, 1)` for a row of `values` (one per column).
     @inline(__always)
-    func forEachInteractionTerm(_ values: [ResolvedValue], _ set: (Int, Double) -> Void) {
+    public func forEachInteractionTerm(_ values: [ResolvedValue], _ set: (Int, Double) -> Void) {
         guard let interactions else { return }
         for i in interactions { if let t = i.term(values) { set(t, 1) } }
+    }
+
+    /// `start` plus Σ β_t x_t over every term of a row of `values`: the columns' in design order,
+    /// then the interactions' (the order of additions of `LeadScoreModel.logOdds`).
+    @inline(__always)
+    public func logOdds(_ values: [ResolvedValue], beta: UnsafeBufferPointer<Double>, start: Double) -> Double {
+        var s = start
+        for (c, v) in values.enumerated() { s += columns[c].logOdds(v, beta: beta) }
+        forEachInteractionTerm(values) { t, x in s += beta[t] * x }
+        return s
     }
 }
 

@@ -53,12 +53,7 @@ public struct LeadScoreModel: Codable, Sendable {
     /// Log-odds of a lead whose columns resolved to `values` (one per design column).
     @inline(__always)
     public func logOdds(_ values: [ResolvedValue]) -> Double {
-        coefficients.terms.withUnsafeBufferPointer { beta in
-            var s = coefficients.intercept
-            for (c, v) in values.enumerated() { s += design.columns[c].logOdds(v, beta: beta) }
-            design.forEachInteractionTerm(values) { t, x in s += beta[t] * x }
-            return s
-        }
+        coefficients.terms.withUnsafeBufferPointer { design.logOdds(values, beta: $0, start: coefficients.intercept) }
     }
 }
 

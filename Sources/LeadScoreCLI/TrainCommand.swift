@@ -20,7 +20,9 @@ struct TrainCommand: ParsableCommand {
             fewer than --min-level-count times are pooled into '(other)', and a yes/no column whose \
             rarer value has fewer leads is dropped; numeric columns become natural cubic splines \
             (--numeric, --knots; values beyond the training range are scored as its ends) or \
-            monotone shapes (--monotone), with a missing-value indicator when they have gaps. The fit is L2-penalized \
+            monotone shapes (--monotone), with a missing-value indicator when they have gaps; \
+            --interaction A:B adds the pair's cell-pair terms (--interactions auto searches for \
+            pairs). The fit is L2-penalized \
             logistic regression by Newton's method (Cholesky steps on OpenBLAS/LAPACK).
 
             --lambda is the L2 strength on standardized terms; scikit-learn's C is 1/lambda \
@@ -39,6 +41,8 @@ struct TrainCommand: ParsableCommand {
                   --exclude reject_reason --numeric company_size=linear --monotone page_views=increasing
               leadscore train Leads.csv --target Converted --positive 1 --missing Select \\
                   --exclude "Lead Number,Tags,Lead Quality" --id "Prospect ID"
+              leadscore train leads.csv --target status --positive accepted --interaction lead_source:job_level
+              leadscore train leads.csv --target status --positive accepted --interactions auto
               leadscore train leads.csv --target status --positive accepted --lambda-rule 1se --folds 10
               leadscore train leads.csv --target status --positive accepted --lambda 1   (fixed λ, C = 1)
             """

@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// patterns' model gap for the planted pair names the train option that adds it; with that
+    /// interaction in the model, the gap is gone.
+    @Test func patternsSuggestsTheExactOptionAndTheInteractionClosesTheGap() throws {
+        let data = dir + "/shaped.csv"
+        #expect(try CLI.run(["generate", "--shapes", "--rows", "8000", "--seed", "21", "--out", data]).status == 0)
+        #expect(try train(["--lambda", "1"], data: data, out: "main.json").status == 0)
+        #expect(try train(["--lambda", "1", "--interaction", "lead_source:job_level"], data: data, out: "pair.json").status == 0)
+        func gaps(_ model: String) throws -> String {
+            let r = try CLI.run(["patterns", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                 "--exclude", "reject_reason,created_at", "--model", dir + "/" + model, "--top", "20"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return String(r.stdout.split(separator: "WHAT THE MODEL MISSES").last ?? "")
+        }
+        let without = try gaps("main.json")
+        #expect(without.contains("lead_source = event and job_level = individual"), "\(without)")
+        #expect(without.contains("retrain with train --interaction lead_source:job_level ("), "\(without)")
+        let with = try gaps("pair.json")
+        #expect(!with.contains("lead_source = event and job_level = individual"), "\(with)")
+    }
+
     @Test(arguments: [("lead_sorce:job_level", "lead_sorce"), ("status:job_level", "not a feature"), ("job_level:reject_reason", "not a feature")])
     func aColumnTheModelCannotUseIsNamed(pair: String, message: String) throws {
         let r = try train(["--interaction", pair])
