@@ -10,7 +10,8 @@ import Logging
 /// Structured logs: one JSON object per line on standard error, `{"ts", "level", "msg", …metadata}`,
 /// so a log shipper reads the request id, route, status and duration as fields.
 ///
-/// Each line goes out in one `write(2)`, so lines of concurrent requests never interleave.
+/// A line is formatted on the caller's thread and handed whole to `LogWriter`, which writes it from
+/// its own thread: lines of concurrent requests never interleave, and no request waits on a write.
 struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level
@@ -37,15 +38,7 @@ struct JSONLogHandler: LogHandler {
             line += "," + JSONText.quoted(name) + ":" + JSONLogHandler.json(fields[key]!)
         }
         line += "}\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { b in
-            var offset = 0
-            while offset < b.count {
-                let n = write(2, b.baseAddress! + offset, b.count - offset)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        LogWriter.shared.append(line)
     }
 
     static func json(_ value: Logger.Metadata.Value) -> String {
@@ -73,5 +66,69 @@ struct JSONLogHandler: LogHandler {
             vsnprintf(&text, 40, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%03ldZ", $0)
         }
         return String(cString: text)
+    }
+}
+
+/// Writes log lines to standard error from one thread of its own, off the request path: callers
+/// append a whole line to a buffer (a lock, a copy); the writer takes everything appended so far and
+/// writes it with as few `write(2)` calls as it can, so under load lines go out in batches. `flush()`
+/// returns once every line appended before it is written (the server calls it when it stops).
+final class LogWriter: @unchecked Sendable {
+    static let shared = LogWriter()
+
+    private let condition = NSCondition()
+    private var pending: [UInt8] = []
+    /// Lines appended, and lines written (whole batches), for `flush`.
+    private var appended = 0
+    private var written = 0
+
+    private init() {
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "leadscore-log"
+        thread.start()
+    }
+
+    func append(_ line: String) {
+        condition.lock()
+        pending.append(contentsOf: line.utf8)
+        appended += 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until every line appended so far has been written.
+    func flush() {
+        condition.lock()
+        let target = appended
+        while written < target { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        var batch: [UInt8] = []
+        while true {
+            condition.lock()
+            while pending.isEmpty { condition.wait() }
+            swap(&batch, &pending)
+            let count = appended
+            condition.unlock()
+            LogWriter.writeAll(batch)
+            batch.removeAll(keepingCapacity: true)
+            condition.lock()
+            written = count
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private static func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { b in
+            var offset = 0
+            while offset < b.count {
+                let n = write(2, b.baseAddress! + offset, b.count - offset)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ public enum LeadServer {
     public static func run(_ options: ServeOptions) async throws {
         let level = options.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        // Log lines are written by their own thread (`LogWriter`): every one is out before this returns.
+        defer { LogWriter.shared.flush() }
         let logger = {
             var logger = Logger(label: "leadscore.serve")
             logger.logLevel = level
