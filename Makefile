@@ -91,7 +91,7 @@ bench-serve: build
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	bench/serve.sh $(BIN)
 
-## Benchmarks against DuckDB and scikit-learn (needs: pip install duckdb scikit-learn pandas joblib).
+## Benchmarks against DuckDB's shell and scikit-learn (needs: pip install duckdb-cli scikit-learn pandas joblib).
 bench: build
 	python3 bench/run.py
 
