@@ -3,7 +3,9 @@
 EBM on one stratified 70/30 split (seed 42) of three data sets. AUC and log loss on the 30%.
 
     pip install interpret-core lightgbm scikit-learn pandas
-    python3 bench/quality.py [--bin .build/release/leadscore] [--only bank] [--skip-ebm]
+    python3 bench/quality.py [--bin .build/release/leadscore] [--only bank] [--skip-ebm] [--leadscore-only]
+
+LeadScore runs twice: its defaults (`leadscore`) and with `--interactions auto` (`leadscore_auto`).
 
 Data sets:
   x-education   ../shared/datasets/x-education-leads/Leads.csv, without Tags, Lead Quality and the
@@ -138,10 +140,10 @@ def ebm(xtr, ytr, xte):
     return model.predict_proba(xte)[:, 1], terms
 
 
-def leadscore(bin_path, name, spec, train_path, test_path, header):
+def leadscore(bin_path, name, spec, train_path, test_path, header, extra=()):
     model = os.path.join(OUT, f"{name}.json")
     cmd = [bin_path, "train", train_path, "--target", spec["target"], "--positive", spec["positive"],
-           "--holdout", "0", "--out", model, "--quiet", "--delimiter", spec["delimiter"]]
+           "--holdout", "0", "--out", model, "--quiet", "--delimiter", spec["delimiter"]] + list(extra)
     if spec["id"]:
         cmd += ["--id", spec["id"]]
     for m in spec["missing"]:
@@ -203,8 +205,13 @@ def main():
 
         p, secs, m = leadscore(args.bin, name, spec, train_path, test_path, header)
         sel = m.get("lambda_selection") or {}
-        inter = [c.get("name") for c in m["design"]["columns"] if c.get("type") == "interaction"]
-        record("leadscore", p, train_seconds=round(secs, 2), lambda_=sel.get("chosen"), interactions=inter)
+        record("leadscore", p, train_seconds=round(secs, 2), lambda_=sel.get("chosen"))
+        # The same with `--interactions auto`: the pairs the search kept and rejected.
+        p, secs, m = leadscore(args.bin, name + "-auto", spec, train_path, test_path, header, ["--interactions", "auto"])
+        search = m.get("interaction_search") or {}
+        record("leadscore_auto", p, train_seconds=round(secs, 2), lambda_=(m.get("lambda_selection") or {}).get("chosen"),
+               kept=[f"{t['first']}:{t['second']}" for t in search.get("trials", []) if t["kept"]],
+               rejected=[f"{t['first']}:{t['second']}" for t in search.get("trials", []) if not t["kept"]])
         if args.leadscore_only:
             results[name] = r
             continue
@@ -231,7 +238,7 @@ def main():
         old.setdefault(name, {}).update(r)
     with open(path, "w") as f:
         json.dump(old, f, indent=2)
-    peers = ["leadscore", "plain_logistic", "spline_logistic", "lightgbm", "ebm"]
+    peers = ["leadscore", "leadscore_auto", "plain_logistic", "spline_logistic", "lightgbm", "ebm"]
     print("| data | " + " | ".join(peers) + " |")
     print("|---|" + "---|" * len(peers))
     for name, r in old.items():
