@@ -32,6 +32,13 @@ public struct CompiledScorer: Sendable {
     let interactions: [InteractionEncoding]
     let interactionValues: [[Double]]
     let interactionBase: [Double]
+    /// Shape columns: the log-odds of every whole number from the first whole number of the training
+    /// range on (at most `shapeTableSize` of them), each computed by `ShapeEncoding.logOdds` itself,
+    /// so a lookup gives the same double as the basis would (lead data's numbers are mostly whole:
+    /// counts, days, employees). Other values, and the other kinds, compute as before.
+    let shapeTableStart: [Double]
+    let shapeTables: [[Double]]
+    static let shapeTableSize = 4096
 
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
@@ -95,6 +102,16 @@ public struct CompiledScorer: Sendable {
         lowCode = lc
         missingCode = mc
         reasonThreshold = -Explainer.minimumReasonPoints / model.scorecard.factor
+        var tableStart: [Double] = [], tables: [[Double]] = []
+        for shape in shapes {
+            guard let shape, shape.minimum.isFinite, shape.maximum.isFinite else { tableStart.append(.infinity); tables.append([]); continue }
+            let first = shape.minimum.rounded(.up)
+            let count = first <= shape.maximum ? Int(min(shape.maximum - first + 1, Double(CompiledScorer.shapeTableSize))) : 0
+            tableStart.append(first)
+            tables.append(b.withUnsafeBufferPointer { beta in (0..<count).map { shape.logOdds(first + Double($0), beta: beta) } })
+        }
+        shapeTableStart = tableStart
+        shapeTables = tables
         let pairs = model.design.interactions ?? []
         interactions = pairs
         interactionValues = pairs.map { i in i.termTable().map { $0 >= 0 ? b[$0] : 0 } }
@@ -179,7 +196,14 @@ public struct CompiledScorer: Sendable {
     /// What a number adds to the log-odds in column `c`: β · (x − mean)/sd, or a shape's Σ βⱼ · termⱼ.
     @inline(__always)
     func numberLogOdds(_ c: Int, _ x: Double) -> Double {
-        if kinds[c] == .shape { return terms.withUnsafeBufferPointer { shapes[c].unsafelyUnwrapped.logOdds(x, beta: $0) } }
+        if kinds[c] == .shape {
+            // A whole number in the table: its precomputed log-odds (the same double).
+            let offset = x - shapeTableStart[c]
+            if offset >= 0, offset < Double(shapeTables[c].count), offset == offset.rounded(.towardZero) {
+                return shapeTables[c][Int(offset)]
+            }
+            return terms.withUnsafeBufferPointer { shapes[c].unsafelyUnwrapped.logOdds(x, beta: $0) }
+        }
         return beta[c] * standardization[c](x)
     }
 

@@ -348,6 +348,18 @@ func standardized(_ columns: [[Double]]) -> (columns: [[Double]], means: [Double
                 let at = { (x: Double) in explainer.contribution(column: c, .number(x)) }
                 #expect(at(s.maximum + 1e6) == at(s.maximum))
                 #expect(at(s.minimum - 1e6) == at(s.minimum))
+                // The scorer's table of whole numbers gives the basis's own doubles, in and out of
+                // the table (fractions, both ends, beyond the range, -0, NaN excluded).
+                let direct = { (x: Double) in model.coefficients.terms.withUnsafeBufferPointer { s.logOdds(x, beta: $0) } }
+                let low = s.minimum.rounded(.down), high = s.maximum.rounded(.up)
+                var probes: [Double] = [-0.0, 0.5, s.minimum, s.maximum, s.minimum - 0.25, s.maximum + 0.25, 1e300, -1e300]
+                probes += (-3...300).map { low + Double($0) } + (-300...3).map { high + Double($0) }
+                probes += (0..<50).map { low + Double($0) + 0.5 } + (0..<50).map { s.minimum + (s.maximum - s.minimum) * Double($0) / 49 }
+                probes.append(low + Double(CompiledScorer.shapeTableSize) + 1)
+                for x in probes {
+                    let fast = compiled.numberLogOdds(c, x), slow = direct(x)
+                    #expect(fast.bitPattern == slow.bitPattern, "seed \(seed): \(col.name) at \(x): \(fast) vs \(slow)")
+                }
                 if case .monotone(let r) = s.basis {
                     let grid = (0...40).map { s.minimum + (s.maximum - s.minimum) * Double($0) / 40 }.map(at)
                     for (a, b) in zip(grid, grid.dropFirst()) {
