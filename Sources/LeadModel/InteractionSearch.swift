@@ -7,8 +7,8 @@ import LinearAlgebra
 ///    over the very cells an interaction would use (`InteractionBuilder.side`).
 /// 2. The top `cap` pairs whose screen gain beats chance (gain above its degrees of freedom) are
 ///    tried one by one, best first: the model with the pairs kept so far plus the candidate is
-///    cross-validated on the training rows (`folds` seeded folds: each fold scored by a fit on the
-///    others). The pair is kept when the cross-validated deviance per row falls by at least `margin`
+///    cross-validated on the training rows (`folds` seeded folds stratified by outcome: each fold
+///    scored by a fit on the others; above 50,000 training rows, on a seeded sample of 50,000). The pair is kept when the cross-validated deviance per row falls by at least `margin`
 ///    (0.001: log loss better by 0.0005) against the model without it.
 ///
 /// The screen and validation fits use λ = 1 when λ is chosen automatically (it is chosen afterwards,
@@ -57,6 +57,8 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
     public static let minimumRows = 1000
     /// Folds of the cross-validation that judges each pair.
     public static let folds = 5
+    /// Above this many training rows the search runs on a seeded stratified sample of this many.
+    public static let sampleRows = LambdaSelection.sampleRows
 
     public var kept: [Trial] { trials.filter(\.kept) }
     public var rejected: [Trial] { trials.filter { !$0.kept } }
@@ -65,9 +67,20 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
 extension InteractionBuilder {
     /// The search of `InteractionSearch` on the final main-effects design (and the interactions
     /// already in it); returns the search and the pairs to add.
-    static func search(design: Design, train x: EncodedRows, y: [Double], weights: [Double], signs: [Int],
-                       values: [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
-                       maxIterations: Int) -> InteractionSearch {
+    static func search(design: Design, train all: EncodedRows, y allY: [Double], weights allWeights: [Double], signs: [Int],
+                       values allValues: [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
+                       maxIterations: Int, sampleRows: Int = InteractionSearch.sampleRows) -> InteractionSearch {
+        // Above `sampleRows` training rows, on a seeded stratified sample of that many (as λ is
+        // chosen above 50,000): 20 fits over millions of rows would cost many times the final fit,
+        // while a pair that matters shows in 50,000 rows.
+        var x = all, y = allY, weights = allWeights, values = allValues
+        if all.rows > sampleRows {
+            let sample = LambdaSearch.stratifiedSample(y: allY, count: sampleRows, seed: seed)
+            x = all.selecting(sample)
+            y = sample.map { allY[$0] }
+            weights = sample.map { allWeights[$0] }
+            values = allValues.mapValues { v in sample.map { v[$0] } }
+        }
         let n = x.rows
         var search = InteractionSearch(cap: InteractionSearch.defaultCap, margin: InteractionSearch.defaultMargin, validationRows: 0, trials: [])
         // 1. The screen on the full training rows.
@@ -84,10 +97,11 @@ extension InteractionBuilder {
             .filter { $0.excess > 0 && !present.contains(Set([$0.first, $0.second])) }
             .prefix(search.cap)
         guard !ranked.isEmpty else { return search }
-        // 2. Validation: k seeded folds of the training rows; each fold's rows get weight 0 in its fit
-        // and are scored by it, so every row is scored once by a model that did not see it.
+        // 2. Validation: k seeded folds of the training rows, stratified by outcome as λ's are; each
+        // fold's rows get weight 0 in its fit and are scored by it, so every row is scored once by a
+        // model that did not see it.
         let folds = InteractionSearch.folds
-        let fold = (0..<n).map { min(folds - 1, Int(SplitMix64.rowUniform(seed: seed ^ 0x1A7E_5EA2C4, index: $0) * Double(folds))) }
+        let fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
         search.validationRows = n
         func deviance(_ data: EncodedRows, _ s: [Int]) -> Double {
             var d = 0.0

@@ -344,7 +344,7 @@ public struct Trainer {
                     design: expanded.design, train: expanded.train, y: yTrain, weights: classWeights(yTrain), signs: expanded.signs,
                     values: trainValues, minLevelCount: options.minLevelCount,
                     lambda: options.penalty == .none ? 0 : options.lambdaAuto ? 1 : options.lambda, seed: options.seed,
-                    maxIterations: options.maxIterations)
+                    maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
                 interactionSearch = search
                 if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
                 stage("interactions searched")

@@ -22,6 +22,8 @@ public struct TrainingOptions: Sendable {
     public var interactions: [InteractionPair] = []
     /// `--interactions auto`: search for more pairs (`InteractionSearch`); off by default.
     public var interactionsAuto = false
+    /// The search's sample above this many training rows (`InteractionSearch.sampleRows`; smaller in tests).
+    public var interactionSampleRows = InteractionSearch.sampleRows
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2

@@ -39,7 +39,7 @@ enum TrainingSummary {
             lines.append("  interaction: \(i.name) (\(i.cells.count) terms; its line in drivers gives the joint test)")
         }
         if let search = m.interactionSearch {
-            lines.append("  interactions auto: the \(search.cap) best-screened pairs tried by \(InteractionSearch.folds)-fold cross-validation on the \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
+            lines.append("  interactions auto: the \(search.cap) best-screened pairs tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
             if search.trials.isEmpty { lines.append("            none: no pair's screen gain beat chance") }
             for t in search.trials {
                 lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))")

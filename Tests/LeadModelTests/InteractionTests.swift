@@ -166,6 +166,32 @@ import LinearAlgebra
         #expect(model.provenance.options["interactions"] == "auto")
     }
 
+    /// Above `interactionSampleRows` training rows the search cross-validates on a stratified
+    /// sample of that many (50,000 by default), and still finds the planted pair.
+    @Test func aLargeTrainingSetIsSearchedOnASample() throws {
+        let path = Paths.temporary("shaped.csv")
+        let sink = try OutputSink(path: path)
+        try ShapedLeadGenerator(seed: 21).write(rows: 20000, to: sink)
+        try sink.commit()
+        var o = TrainingOptions(dataPath: path, target: "status", positive: "accepted")
+        o.idColumn = "lead_id"
+        o.exclude = ["reject_reason", "created_at"]
+        o.lambda = 1
+        o.interactionsAuto = true
+        o.interactionSampleRows = 12000
+        let model = try Trainer(options: o).train().model
+        let search = try #require(model.interactionSearch)
+        #expect(abs(search.validationRows - 12000) <= 1, "\(search.validationRows)")
+        #expect(model.provenance.trainingRows > 15000)
+        #expect(search.kept.map(\.pair) == ["lead_source:job_level"], "\(search.trials)")
+        // The kept pair is built on every training row, not the sample: each cell's count is its
+        // term's mean over all training rows times their number.
+        let n = Double(model.provenance.trainingRows)
+        for cell in model.design.interactions![0].cells {
+            #expect(abs(model.design.termMeans![cell.term] * n - Double(cell.count)) < 1e-6)
+        }
+    }
+
     /// Numeric sides: cut points in original units, a missing value in its own cell, values beyond
     /// the cuts in the end cells; the cell names say the ranges.
     @Test func numericCellsAreQuantileRangesInOriginalUnits() throws {
