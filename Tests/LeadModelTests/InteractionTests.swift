@@ -100,7 +100,9 @@ import LinearAlgebra
         #expect(counted > 0 && counted < model.provenance.trainingRows)
     }
 
-    static func shaped(rows: Int, interactions: [InteractionPair], lambda: Double?) throws -> (LeadScoreModel, String) {
+    /// A model trained on `generate --shapes` leads (seed 21), with `adjust` applied to the options.
+    static func shaped(rows: Int, interactions: [InteractionPair], lambda: Double?,
+                       adjust: (inout TrainingOptions) -> Void = { _ in }) throws -> (LeadScoreModel, String) {
         let path = Paths.temporary("shaped.csv")
         let sink = try OutputSink(path: path)
         try ShapedLeadGenerator(seed: 21).write(rows: rows, to: sink)
@@ -110,6 +112,7 @@ import LinearAlgebra
         o.exclude = ["reject_reason", "created_at"]
         if let lambda { o.lambda = lambda }
         o.interactions = interactions
+        adjust(&o)
         return (try Trainer(options: o).train().model, path)
     }
 
@@ -143,16 +146,7 @@ import LinearAlgebra
     /// `--interactions auto` on `generate --shapes`: the planted pair is screened first and kept, the
     /// pairs with nothing planted are rejected, and each verdict follows the documented margin.
     @Test func theSearchKeepsThePlantedPairOnly() throws {
-        let path = Paths.temporary("shaped.csv")
-        let sink = try OutputSink(path: path)
-        try ShapedLeadGenerator(seed: 21).write(rows: 20000, to: sink)
-        try sink.commit()
-        var o = TrainingOptions(dataPath: path, target: "status", positive: "accepted")
-        o.idColumn = "lead_id"
-        o.exclude = ["reject_reason", "created_at"]
-        o.lambda = 1
-        o.interactionsAuto = true
-        let model = try Trainer(options: o).train().model
+        let (model, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 1) { $0.interactionsAuto = true }
         let search = try #require(model.interactionSearch)
         #expect(search.trials.count == InteractionSearch.defaultCap)
         #expect(search.trials.first?.pair == "lead_source:job_level", "\(search.trials.map(\.pair))")
@@ -169,17 +163,10 @@ import LinearAlgebra
     /// Above `interactionSampleRows` training rows the search cross-validates on a stratified
     /// sample of that many (50,000 by default), and still finds the planted pair.
     @Test func aLargeTrainingSetIsSearchedOnASample() throws {
-        let path = Paths.temporary("shaped.csv")
-        let sink = try OutputSink(path: path)
-        try ShapedLeadGenerator(seed: 21).write(rows: 20000, to: sink)
-        try sink.commit()
-        var o = TrainingOptions(dataPath: path, target: "status", positive: "accepted")
-        o.idColumn = "lead_id"
-        o.exclude = ["reject_reason", "created_at"]
-        o.lambda = 1
-        o.interactionsAuto = true
-        o.interactionSampleRows = 12000
-        let model = try Trainer(options: o).train().model
+        let (model, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 1) {
+            $0.interactionsAuto = true
+            $0.interactionSampleRows = 12000
+        }
         let search = try #require(model.interactionSearch)
         #expect(abs(search.validationRows - 12000) <= 1, "\(search.validationRows)")
         #expect(model.provenance.trainingRows > 15000)
