@@ -12,7 +12,9 @@ struct DriversCommand: ParsableCommand {
             Per column: importance (mean absolute contribution over the training leads, in log-odds \
             and points) and a Wald test over all its terms (χ², df, p-value). Per term, in original \
             units: coefficient, odds ratio, standard error, z, p-value and 95% interval. A numeric \
-            column's term is named after the column; a level's term is column=level. Sorted by importance.
+            column's term is named after the column; a level's term is column=level. An interaction \
+            (train --interaction A:B) is a row 'A × B' with the joint test of its cell-pair terms \
+            (lead_source=event × job_level=individual). Sorted by importance.
 
             Standard errors come from the inverse Hessian at the optimum. For a penalized fit (the \
             default L2) they are approximate: they ignore the bias the penalty adds. Train with \

@@ -12,8 +12,10 @@ struct ExplainCommand: ParsableCommand {
             Each column's contribution is measured against the average training lead (exact linear \
             SHAP): base score + the sum of contributions = the lead's points, to rounding. \
             Contributions come sorted by effect, each with a stable code (lead_source=cold_list, \
-            page_views:low, days_since_last_activity:missing) and a sentence. After them come the \
-            single-column changes to values common in training that would raise the score most.
+            page_views:low, days_since_last_activity:missing) and a sentence. An interaction of the \
+            model (train --interaction A:B) is one more line, 'A × B', coded by the lead's cell pair \
+            (lead_source=event × job_level=individual). After them come the single-column changes to \
+            values common in training that would raise the score most.
 
             Where the lead comes from:
               leadscore explain L0000123 --model M --data leads.csv     one lead of a file, by id
