@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["CLAPACKE"]),
         .target(name: "LeadData"),
         .target(name: "CSHA256"),
-        .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData", "CSHA256"]),
-        .target(name: "LeadAnalysis", dependencies: ["LeadModel", "LinearAlgebra"]),
+        .target(name: "LeadSupport", dependencies: ["CSHA256"]),
+        .target(name: "LeadModel", dependencies: ["LinearAlgebra", "LeadData", "LeadSupport"]),
+        .target(name: "SyntheticLeads", dependencies: ["LeadData", "LeadSupport"]),
+        .target(name: "LeadAnalysis", dependencies: ["LeadModel", "LinearAlgebra", "LeadSupport"]),
         .target(
             name: "LeadServe",
             dependencies: [
-                "LeadModel", "LeadData",
+                "LeadModel", "LeadData", "LeadSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,21 +40,21 @@ let package = Package(
         .target(
             name: "LeadScoreCLI",
             dependencies: [
-                "LeadModel", "LeadData", "LeadAnalysis", "LeadServe", "LeadReport",
+                "LeadModel", "LeadData", "LeadAnalysis", "LeadServe", "LeadReport", "SyntheticLeads", "LeadSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "leadscore", dependencies: ["LeadScoreCLI", "LeadModel"]),
+        .executableTarget(name: "leadscore", dependencies: ["LeadScoreCLI", "LeadModel", "LeadSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "LeadDataTests", dependencies: ["LeadData"]),
         .testTarget(
             name: "LeadModelTests",
             dependencies: [
-                "LeadModel", "LeadData",
+                "LeadModel", "LeadData", "SyntheticLeads", "LeadSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "LeadAnalysisTests", dependencies: ["LeadAnalysis", "LeadModel"]),
+        .testTarget(name: "LeadAnalysisTests", dependencies: ["LeadAnalysis", "LeadModel", "SyntheticLeads"]),
         .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel", "leadscore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import LeadSupport
 
 /// A design matrix kept the way lead data is shaped: the dense terms (numbers, booleans, missing
 /// indicators, the intercept) as a column-major matrix, and each categorical column's one-hot terms

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import LeadSupport
 
 /// An interaction between two input columns (`train --interaction A:B`), EBM-like: each column is
 /// cut into a few cells, and the interaction's terms are 0/1 indicators of cell pairs (a, b) with

@@ -1,4 +1,5 @@
 import Foundation
+import LeadSupport
 
 /// How `--lambda auto` chose the penalty, stored in the model file and printed by `train`: the
 /// cross-validated deviance at every λ of the path, its standard error, and the λ the rule picked.

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import LeadSupport
 
 /// The penalized, weighted logistic loss over an encoded training matrix.
 ///

@@ -4,6 +4,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import LeadSupport
 
 /// Discrimination and calibration figures for predicted probabilities against 0/1 outcomes.
 public struct ClassificationMetrics: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import LeadSupport
 
 /// How `train` enters numeric columns (`--numeric`, `--knots`, `--monotone`) and what it does with
 /// rare 0/1 terms (`--min-level-count`).

@@ -3,6 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import LeadSupport
 
 /// The points scale: points = offset + factor × log-odds, with factor = pdo / ln 2.
 ///

@@ -1,4 +1,5 @@
 import LeadData
+import LeadSupport
 
 /// Options for bulk scoring.
 public struct ScoringOptions: Sendable {

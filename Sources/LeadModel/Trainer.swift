@@ -1,6 +1,7 @@
 import Foundation
 import LeadData
 import LinearAlgebra
+import LeadSupport
 
 /// What `train` produced, with everything the summary prints.
 public struct TrainingOutcome: Sendable {

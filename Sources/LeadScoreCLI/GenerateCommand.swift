@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LeadAnalysis
 import LeadModel
+import SyntheticLeads
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import LeadData
 import LeadModel
+import LeadSupport
 
 /// A loaded model with everything a request needs from it, built once and never changed: a request
 /// takes the current one at its start and finishes on it, whatever reload happens meanwhile.

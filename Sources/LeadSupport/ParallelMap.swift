@@ -1,5 +1,4 @@
 import Foundation
-import LeadData
 
 /// How many threads bulk scoring uses: the cores available (at most 8), or LEADSCORE_THREADS.
 public enum ScoringThreads {
@@ -14,14 +13,14 @@ public enum ScoringThreads {
 
     /// A LEADSCORE_THREADS value: a whole number from 1 to `maximum`, else nil.
     public static func parse(_ text: String) -> Int? {
-        guard let n = Int(text.trimmedWhitespace), (1...maximum).contains(n) else { return nil }
+        guard let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), (1...maximum).contains(n) else { return nil }
         return n
     }
 }
 
 /// Runs `count` independent jobs on up to `threads` threads and returns their results in order.
-enum ParallelMap {
-    static func run<T: Sendable>(_ count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+package enum ParallelMap {
+    package static func run<T: Sendable>(_ count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
         if count == 1 || threads <= 1 { return (0..<count).map(body) }
         let slots = ResultSlots<T>(count)
         DispatchQueue.concurrentPerform(iterations: count) { k in slots.set(k, body(k)) }
@@ -38,11 +37,11 @@ private final class ResultSlots<T>: @unchecked Sendable {
 }
 
 /// A batch of jobs running in the background; `wait()` returns their results in order.
-final class BatchJob<T: Sendable>: @unchecked Sendable {
+package final class BatchJob<T: Sendable>: @unchecked Sendable {
     private let group = DispatchGroup()
     private var results: [T] = []
 
-    static func launch(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> BatchJob<T> {
+    package static func launch(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> BatchJob<T> {
         let job = BatchJob<T>()
         job.group.enter()
         DispatchQueue.global().async {
@@ -52,7 +51,7 @@ final class BatchJob<T: Sendable>: @unchecked Sendable {
         return job
     }
 
-    func wait() -> [T] {
+    package func wait() -> [T] {
         group.wait()
         return results
     }

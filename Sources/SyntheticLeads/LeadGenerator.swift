@@ -3,6 +3,8 @@ import Glibc
 #else
 import Darwin
 #endif
+import LeadSupport
+import LeadData
 
 /// Synthetic B2B leads with planted, documented rejection drivers (see `datasets/README.md`).
 ///
@@ -64,7 +66,7 @@ public struct LeadGenerator {
         for i in 0..<rows {
             let day = start + Int(rng.uniform() * Double(span))
             let (source, sourceEffect) = pick(LeadGenerator.sources, &rng)
-            var industry = LeadGenerator.industries[pickIndex(industryWeights, industryTotal, &rng)]
+            var industry = LeadGenerator.industries[pickIndex(industryWeights, total: industryTotal, &rng)]
             if !labeled && rng.uniform() < unseenFraction { industry = "space_mining" }
             let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
             let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
@@ -141,8 +143,10 @@ private func pick(_ options: [(String, Double, Double)], _ rng: inout SplitMix64
     return (options.last!.0, options.last!.2)
 }
 
-private func pickIndex(_ weights: [Double], _ total: Double, _ rng: inout SplitMix64) -> Int {
-    var u = rng.uniform() * total
+/// An index drawn with probability proportional to `weights` (whose sum is `total`, when known).
+/// Shared by both generators.
+func pickIndex(_ weights: [Double], total: Double? = nil, _ rng: inout SplitMix64) -> Int {
+    var u = rng.uniform() * (total ?? weights.reduce(0, +))
     for (i, w) in weights.enumerated() {
         if u < w { return i }
         u -= w
@@ -150,8 +154,8 @@ private func pickIndex(_ weights: [Double], _ total: Double, _ rng: inout SplitM
     return weights.count - 1
 }
 
-/// Poisson draw by inversion (small means only).
-private func poisson(_ mean: Double, _ rng: inout SplitMix64) -> Int {
+/// Poisson draw by inversion (small means only). Shared by both generators.
+func poisson(_ mean: Double, _ rng: inout SplitMix64) -> Int {
     let l = exp(-mean)
     var k = 0
     var p = rng.uniform()

@@ -1,4 +1,6 @@
 import Foundation
+import LeadSupport
+import LeadData
 
 /// Synthetic leads whose acceptance is *not* linear in the numbers and holds an interaction
 /// (`leadscore generate --shapes`): the data set of the model-quality table (QUALITY.md), where a
@@ -53,20 +55,20 @@ public struct ShapedLeadGenerator {
         let base = LeadGenerator(seed: seed)
         for i in 0..<rows {
             let day = start + Int(rng.uniform() * Double(span))
-            let source = LeadGenerator.sources[Self.draw(LeadGenerator.sources.map(\.1), &rng)]
-            let industry = LeadGenerator.industries[Self.draw(industryWeights, &rng)]
+            let source = LeadGenerator.sources[pickIndex(LeadGenerator.sources.map(\.1), &rng)]
+            let industry = LeadGenerator.industries[pickIndex(industryWeights, &rng)]
             let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
             let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
-            let job = LeadGenerator.jobLevels[Self.draw(LeadGenerator.jobLevels.map(\.1), &rng)]
+            let job = LeadGenerator.jobLevels[pickIndex(LeadGenerator.jobLevels.map(\.1), &rng)]
             let freeEmail = rng.uniform() < 0.35
             let emailMissing = rng.uniform() < 0.03
-            let pageViews = Self.poissonDraw(6, &rng)
+            let pageViews = poisson(6, &rng)
             let daysMissing = rng.uniform() < 0.15
             let days = Int(-20 * log(max(rng.uniform(), 1e-12)))
             let webinar = rng.uniform() < 0.25
             let budgetDraw = rng.uniform()
             let budget: String = budgetDraw < 0.30 ? "" : budgetDraw < 0.65 ? "yes" : "no"
-            let touches = Self.poissonDraw(4, &rng)
+            let touches = poisson(4, &rng)
             let newsletter = rng.uniform() < 0.5
             let eta = Self.logOdds(sourceEffect: source.2, jobEffect: job.2,
                                    industryEffect: LeadGenerator.industryEffects[industry] ?? 0,
@@ -86,27 +88,5 @@ public struct ShapedLeadGenerator {
             ]
             try out.write(fields.joined(separator: ",") + "\n")
         }
-    }
-
-    /// An index drawn with probability proportional to `weights`.
-    static func draw(_ weights: [Double], _ rng: inout SplitMix64) -> Int {
-        var u = rng.uniform() * weights.reduce(0, +)
-        for (i, w) in weights.enumerated() {
-            if u < w { return i }
-            u -= w
-        }
-        return weights.count - 1
-    }
-
-    /// A Poisson draw by multiplying uniforms (small means).
-    static func poissonDraw(_ mean: Double, _ rng: inout SplitMix64) -> Int {
-        let limit = exp(-mean)
-        var count = 0
-        var product = rng.uniform()
-        while product > limit {
-            count += 1
-            product *= rng.uniform()
-        }
-        return count
     }
 }

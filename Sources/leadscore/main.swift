@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import LeadScoreCLI
+import LeadSupport
 
 // LEADSCORE_THREADS is checked once, here, so a mistyped value is a usage error rather than
 // silently ignored.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LeadAnalysis
 @testable import LeadModel
+@testable import SyntheticLeads
 
 enum AnalysisPaths {
     static let root: String = {

@@ -2,6 +2,7 @@ import Testing
 import LinearAlgebra
 import Foundation
 @testable import LeadModel
+@testable import LeadSupport
 
 /// Collinearity groups (GVIF, condition number) and single-column leak checks.
 @Suite struct DesignDiagnosticsTests {

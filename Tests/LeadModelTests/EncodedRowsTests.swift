@@ -2,6 +2,7 @@ import Testing
 import LinearAlgebra
 import LeadData
 @testable import LeadModel
+@testable import LeadSupport
 
 /// `EncodedRows` (one-hot groups as level indices) against the dense matrix of the same rows.
 @Suite struct EncodedRowsTests {

@@ -2,6 +2,8 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import LeadModel
+@testable import LeadSupport
+@testable import SyntheticLeads
 
 /// Random small CSVs (random column kinds, levels, gaps, outcome), trained for real: "random models".
 enum RandomLeads {

@@ -2,6 +2,7 @@ import Testing
 import LinearAlgebra
 import Foundation
 @testable import LeadModel
+@testable import LeadSupport
 
 /// The residual pair screen ranks a planted interaction first and finds little where none is.
 @Suite struct InteractionScreenTests {

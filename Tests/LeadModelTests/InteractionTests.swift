@@ -3,6 +3,7 @@ import PropertyBased
 import Testing
 @testable import LeadModel
 import LinearAlgebra
+@testable import SyntheticLeads
 
 /// `train --interaction A:B`: the interaction's terms reach every consumer with the same numbers.
 @Suite struct InteractionTests {

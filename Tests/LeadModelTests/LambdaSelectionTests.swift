@@ -2,6 +2,7 @@ import Testing
 import LinearAlgebra
 import Foundation
 @testable import LeadModel
+@testable import LeadSupport
 
 /// `--lambda auto`: the warm-started path, the folds, and the rules that pick λ off the CV curve.
 @Suite struct LambdaSelectionTests {

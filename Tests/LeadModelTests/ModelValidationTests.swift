@@ -3,6 +3,7 @@ import LeadData
 import PropertyBased
 import Testing
 @testable import LeadModel
+@testable import LeadSupport
 
 /// Model files are checked on load: every model this version writes passes, and each kind of
 /// corruption is refused with the field named by its JSON path.

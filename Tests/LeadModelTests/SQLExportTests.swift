@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LeadModel
+@testable import LeadSupport
 
 /// `leadscore export sql`: quoting and literals per dialect, and the shape of the generated script.
 /// Whether the SQL scores as `leadscore score` does is checked on the real engines by

@@ -2,6 +2,7 @@ import Testing
 import LinearAlgebra
 import Foundation
 @testable import LeadModel
+@testable import LeadSupport
 
 @Suite struct StableMathTests {
     @Test(arguments: [-800.0, -40, -37, -20, -1, 0, 1, 18, 20, 34, 800])

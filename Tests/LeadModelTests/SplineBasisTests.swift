@@ -3,6 +3,7 @@ import Foundation
 import LinearAlgebra
 import PropertyBased
 @testable import LeadModel
+@testable import LeadSupport
 
 /// Tests/Fixtures/spline-reference.json, written by Tests/Fixtures/make_spline_fixtures.py.
 struct SplineReference: Decodable {

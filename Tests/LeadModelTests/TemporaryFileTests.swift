@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LeadModel
+@testable import LeadData
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import LeadSupport
 
 /// The CRM side of synthetic leads (`leadscore generate --crm`): who owns each lead, when marketing
 /// handed it to sales, when sales decided, and which leads are earlier rejections come back.

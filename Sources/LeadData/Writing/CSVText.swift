@@ -1,4 +1,3 @@
-import LeadData
 
 /// CSV text output helpers: quoting only when needed, fixed-point numbers without Foundation.
 public enum CSVText {

@@ -65,7 +65,7 @@ public struct TemporaryFile {
         Registry.forget(path)
     }
 
-    static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+    public static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     private static let umaskValue: mode_t = {
         let m = umask(0o022)
