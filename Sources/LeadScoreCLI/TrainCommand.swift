@@ -2,12 +2,36 @@ import ArgumentParser
 import Foundation
 import LeadModel
 
-enum PenaltyChoice: String, ExpressibleByArgument, CaseIterable { case l2, none }
 enum InteractionsChoice: String, ExpressibleByArgument, CaseIterable { case none, auto }
-enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable { case none, balanced }
-enum LambdaRuleChoice: String, ExpressibleByArgument, CaseIterable {
-    case min
-    case oneSE = "1se"
+extension TrainingOptions.Penalty: ExpressibleByArgument {}
+extension TrainingOptions.ClassWeight: ExpressibleByArgument {}
+extension LambdaSelection.Rule: ExpressibleByArgument {}
+
+/// `--grades a,b,c`: three descending scores, parsed (and checked) once, by the option itself.
+struct GradeCutoffs {
+    var scores: [Double]
+
+    static func parse(_ argument: String) throws -> GradeCutoffs {
+        let cut = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard cut.count == 3, let a = cut[0], let b = cut[1], let c = cut[2], a.isFinite, c.isFinite, a > b, b > c else {
+            throw ValidationError("--grades takes three descending scores for A, B and C, e.g. 70,55,40; got '\(argument)'.")
+        }
+        return GradeCutoffs(scores: [a, b, c])
+    }
+}
+
+/// `--type COLUMN=TYPE`, parsed (and checked) once, by the option itself.
+struct ColumnTypeOverride {
+    var column: String
+    var type: ColumnType
+
+    static func parse(_ argument: String) throws -> ColumnTypeOverride {
+        let parts = argument.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let type = ColumnType(rawValue: String(parts[1])) else {
+            throw ValidationError("--type takes COLUMN=numeric|boolean|categorical|date, got '\(argument)'.")
+        }
+        return ColumnTypeOverride(column: String(parts[0]), type: type)
+    }
 }
 
 struct TrainCommand: ParsableCommand {
@@ -53,8 +77,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var outcome: OutcomeOptions
 
-    @Option(name: .customLong("type"), help: ArgumentHelp("Force a column's type: COLUMN=numeric|boolean|categorical|date (repeatable). Values that do not fit become row errors.", valueName: "column=type"))
-    var types: [String] = []
+    @Option(name: .customLong("type"), help: ArgumentHelp("Force a column's type: COLUMN=numeric|boolean|categorical|date (repeatable). Values that do not fit become row errors.", valueName: "column=type"), transform: ColumnTypeOverride.parse)
+    var types: [ColumnTypeOverride] = []
 
     @OptionGroup var data: DataOptions
 
@@ -96,7 +120,7 @@ struct TrainCommand: ParsableCommand {
     var interactions: InteractionsChoice = .none
 
     @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
-    var penalty: PenaltyChoice = .l2
+    var penalty: TrainingOptions.Penalty = .l2
 
     @Option(help: ArgumentHelp("L2 strength: 'auto' (chosen by cross-validated deviance) or a number; scikit-learn's C = 1/lambda.", valueName: "auto|x"))
     var lambda = "auto"
@@ -105,10 +129,10 @@ struct TrainCommand: ParsableCommand {
     var folds = LambdaSelection.defaultFolds
 
     @Option(name: .customLong("lambda-rule"), help: ArgumentHelp("Which λ of the cross-validated curve: min (least deviance) or 1se (the largest within one standard error of it: smoother, validates as well).", valueName: "min|1se"))
-    var lambdaRule: LambdaRuleChoice = .min
+    var lambdaRule: LambdaSelection.Rule = .min
 
     @Option(help: ArgumentHelp("Weight classes equally (balanced: n / (2 · class count), as scikit-learn) or not. With balanced, the intercept is then shifted by log(w₀/w₁) (prior correction) so the probability stays that of the positive outcome at the training base rate.", valueName: "none|balanced"))
-    var classWeight: ClassWeightChoice = .none
+    var classWeight: TrainingOptions.ClassWeight = .none
 
     @Option(help: ArgumentHelp("Fraction of rows held out at random (seeded) to measure the model; 0 uses every row.", valueName: "fraction"))
     var holdout = 0.2
@@ -131,8 +155,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Odds (positive:negative) that get --base-score points. Default: the median training lead's.", valueName: "odds"))
     var baseOdds: Double?
 
-    @Option(help: ArgumentHelp("Lowest scores of grades A, B and C, e.g. 70,55,40. Default: the training scores' quartiles (A = top quarter).", valueName: "a,b,c"))
-    var grades: String?
+    @Option(help: ArgumentHelp("Lowest scores of grades A, B and C, e.g. 70,55,40. Default: the training scores' quartiles (A = top quarter).", valueName: "a,b,c"), transform: GradeCutoffs.parse)
+    var grades: GradeCutoffs?
 
     @Option(help: ArgumentHelp("Newton iteration limit.", valueName: "n"))
     var maxIterations = 100
@@ -170,18 +194,6 @@ struct TrainCommand: ParsableCommand {
         if minLevelCount < 1 { throw ValidationError("--min-level-count must be at least 1.") }
         if let pdo, !(pdo > 0) { throw ValidationError("--pdo must be positive.") }
         if let baseOdds, !(baseOdds > 0) { throw ValidationError("--base-odds must be positive.") }
-        if let grades {
-            let cut = grades.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard cut.count == 3, cut.allSatisfy({ $0 != nil }), cut[0]! > cut[1]!, cut[1]! > cut[2]! else {
-                throw ValidationError("--grades takes three descending scores for A, B and C, e.g. 70,55,40; got '\(grades)'.")
-            }
-        }
-        for t in types {
-            let parts = t.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, ColumnType(rawValue: String(parts[1])) != nil else {
-                throw ValidationError("--type takes COLUMN=numeric|boolean|categorical|date, got '\(t)'.")
-            }
-        }
         try requireDistinctOutputs([("--out", out ?? TrainCommand.defaultPath(for: file)), ("--errors", errors)])
     }
 
@@ -229,19 +241,16 @@ struct TrainCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         try runReportingErrors {
             var o = outcome.trainingOptions(file: file, data: data)
-            for t in types {
-                let parts = t.split(separator: "=", maxSplits: 1)
-                o.types[String(parts[0])] = ColumnType(rawValue: String(parts[1]))
-            }
+            for t in types { o.types[t.column] = t.type }
             o.minLevelCount = minLevelCount
             o.shapes = try shapeOptions()
             o.interactions = try interactionPairs()
             o.interactionsAuto = interactions == .auto
-            o.penalty = penalty == .l2 ? .l2 : .none
+            o.penalty = penalty
             if let value = Double(lambda) { o.lambda = value } else { o.lambdaAuto = true }
             o.folds = folds
-            o.lambdaRule = lambdaRule == .min ? .min : .oneSE
-            o.classWeight = classWeight == .balanced ? .balanced : .none
+            o.lambdaRule = lambdaRule
+            o.classWeight = classWeight
             o.holdoutFraction = holdoutAfter == nil ? holdout : 0
             o.holdoutAfter = holdoutAfter.flatMap { FieldParser.date($0) }
             o.holdoutAfterText = holdoutAfter
@@ -251,7 +260,7 @@ struct TrainCommand: ParsableCommand {
             o.pdo = pdo
             o.referenceScore = baseScore
             o.referenceOdds = baseOdds
-            o.gradeCutoffs = grades.map { $0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+            o.gradeCutoffs = grades?.scores
 
             let last = try scaleFrom.map { try LeadScoreModel.load(from: $0) }
             if let last {
