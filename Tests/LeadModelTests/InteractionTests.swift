@@ -180,6 +180,18 @@ import LinearAlgebra
         }
     }
 
+    /// A pair none of whose cell pairs has --min-level-count training leads is left out with a
+    /// notice, and the model is written as one without interactions.
+    @Test func aPairWithoutEnoughLeadsIsLeftOutWithANotice() throws {
+        let (model, _) = try Self.shaped(rows: 2000, interactions: [InteractionPair("lead_source", "job_level")], lambda: 1) {
+            $0.minLevelCount = 400
+        }
+        #expect(model.design.interactions == nil)
+        #expect(model.notices.contains { $0.hasPrefix("interaction lead_source × job_level left out: no pair of its cells has --min-level-count 400") },
+                "\(model.notices)")
+        #expect(!String(decoding: try model.jsonData(), as: UTF8.self).contains("\"interactions\""))
+    }
+
     /// Numeric sides: cut points in original units, a missing value in its own cell, values beyond
     /// the cuts in the end cells; the cell names say the ranges.
     @Test func numericCellsAreQuantileRangesInOriginalUnits() throws {
