@@ -1,20 +1,37 @@
 import Foundation
 
-/// How many threads bulk scoring uses: the cores available (at most 8), or LEADSCORE_THREADS.
+/// How many threads bulk work (scoring, training's passes, the solver's sums) uses: the cores
+/// available (at most 8), unless the program set another count at start (`leadscore` sets it from
+/// LEADSCORE_THREADS in `main.swift`: the environment is the program's business, not the library's).
 public enum ScoringThreads {
     /// The most LEADSCORE_THREADS may ask for: scoring holds two 1 MB chunks per thread in memory,
     /// so a mistyped 100000 would otherwise read 200 GB ahead.
     public static let maximum = 64
 
-    public static var `default`: Int {
-        if let v = ProcessInfo.processInfo.environment["LEADSCORE_THREADS"], let n = parse(v) { return n }
-        return min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
-    }
+    /// The cores available, at most 8.
+    public static var available: Int { min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// The count in use: the one set, or `available`.
+    public static var `default`: Int { setting.value ?? available }
+
+    /// Sets the count for the rest of the process (nil: back to `available`). Call it before any work.
+    public static func set(_ threads: Int?) { setting.value = threads.map { min(maximum, max(1, $0)) } }
 
     /// A LEADSCORE_THREADS value: a whole number from 1 to `maximum`, else nil.
     public static func parse(_ text: String) -> Int? {
         guard let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), (1...maximum).contains(n) else { return nil }
         return n
+    }
+
+    private static let setting = Setting()
+
+    private final class Setting: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: Int?
+        var value: Int? {
+            get { lock.lock(); defer { lock.unlock() }; return stored }
+            set { lock.lock(); stored = newValue; lock.unlock() }
+        }
     }
 }
 
