@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "LeadScore",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "leadscore", targets: ["leadscore"]),
         .library(name: "LeadModel", targets: ["LeadModel"]),
