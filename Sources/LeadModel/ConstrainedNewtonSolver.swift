@@ -1,6 +1,6 @@
 import LinearAlgebra
 
-/// Projected Newton (Bertsekas 1982) for `LogisticObjective` with sign constraints on some
+/// Projected Newton (Bertsekas 1982) for a `NewtonObjective` (the logistic one) with sign constraints on some
 /// coefficients: `signs[j]` = +1 keeps βⱼ ≥ 0, −1 keeps βⱼ ≤ 0, 0 leaves it free (the intercept is
 /// always free). What monotone shapes need: their ramp coefficients are the slopes of the shape.
 ///
@@ -22,7 +22,7 @@ public struct ConstrainedNewtonSolver: Sendable {
 
     public init() {}
 
-    public func minimize(_ f: LogisticObjective, signs: [Int], start: [Double]? = nil,
+    public func minimize(_ f: some NewtonObjective, signs: [Int], start: [Double]? = nil,
                          progress: ((Int, Double) -> Void)? = nil) -> NewtonSolver.Result {
         let k = f.dimension
         precondition(signs.count == k, "ConstrainedNewtonSolver: \(signs.count) signs for \(k) coefficients")

@@ -24,7 +24,22 @@ public struct FitReport: Codable, Sendable, Equatable {
     }
 }
 
-/// Newton's method with a Cholesky step and Armijo backtracking, for `LogisticObjective`.
+/// What Newton's method needs of an objective: its value at β together with the state its
+/// derivatives are computed from (a GLM's linear predictor η = Xβ), the gradient, and the gradient
+/// with the Hessian. `LogisticObjective` is one; an objective with another loss or penalty (a
+/// smooth L1 approximation, a Poisson model) plugs into both solvers the same way.
+public protocol NewtonObjective: Sendable {
+    /// The number of coefficients.
+    var dimension: Int { get }
+    /// The state at β (η) and the objective's value.
+    func evaluate(_ beta: [Double]) -> (eta: [Double], value: Double)
+    func gradient(_ beta: [Double], eta: [Double]) -> [Double]
+    func gradientAndHessian(_ beta: [Double]?, eta: [Double]) -> (gradient: [Double], hessian: Matrix)
+}
+
+extension LogisticObjective: NewtonObjective {}
+
+/// Newton's method with a Cholesky step and Armijo backtracking, for a `NewtonObjective`.
 ///
 /// Stops when ‖∇f‖∞ ≤ `gradientTolerance` · max(1, ‖∇f(β₀)‖∞): the default 1e-11 is far below what
 /// matters for scores, and costs one or two extra quadratic-convergence steps, which makes the
@@ -49,7 +64,7 @@ public struct NewtonSolver: Sendable {
         public var report: FitReport
     }
 
-    public func minimize(_ f: LogisticObjective, start: [Double]? = nil,
+    public func minimize(_ f: some NewtonObjective, start: [Double]? = nil,
                          progress: ((Int, Double) -> Void)? = nil) -> Result {
         let k = f.dimension
         var beta = start ?? [Double](repeating: 0, count: k)
