@@ -37,8 +37,15 @@ public struct CompiledScorer: Sendable {
     /// so a lookup gives the same double as the basis would (lead data's numbers are mostly whole:
     /// counts, days, employees). Other values, and the other kinds, compute as before.
     let shapeTableStart: [Double]
-    let shapeTables: [[Double]]
+    /// The tables one after another: column c's is `shapeTableCount[c]` values from `shapeTableOffset[c]`
+    /// (flat, so the scoring loop reads them without retaining an inner array per lookup).
+    let shapeTableValues: [Double]
+    let shapeTableOffset: [Int]
+    let shapeTableCount: [Double]
     static let shapeTableSize = 4096
+    /// `groupValues` flattened the same way: column c's level g is `levelLogOdds[levelStart[c] + g]`.
+    let levelLogOdds: [Double]
+    let levelStart: [Int]
 
     public init(model: LeadScoreModel) {
         let b = model.coefficients.terms
@@ -111,7 +118,11 @@ public struct CompiledScorer: Sendable {
             tables.append(b.withUnsafeBufferPointer { beta in (0..<count).map { shape.logOdds(first + Double($0), beta: beta) } })
         }
         shapeTableStart = tableStart
-        shapeTables = tables
+        shapeTableValues = tables.flatMap { $0 }
+        shapeTableOffset = tables.indices.map { c in tables[..<c].reduce(0) { $0 + $1.count } }
+        shapeTableCount = tables.map { Double($0.count) }
+        levelLogOdds = groups.flatMap { $0 }
+        levelStart = groups.indices.map { c in groups[..<c].reduce(0) { $0 + $1.count } }
         let pairs = model.design.interactions ?? []
         interactions = pairs
         interactionValues = pairs.map { i in i.termTable().map { $0 >= 0 ? b[$0] : 0 } }
@@ -141,7 +152,7 @@ public struct CompiledScorer: Sendable {
                 switch values[c] {
                 case .number(let x): v = numberLogOdds(c, x) - columnBase[c]
                 case .missing: v = missingValue[c] - columnBase[c]
-                case .level(let g): v = groupValues[c][g] - columnBase[c]
+                case .level(let g): v = levelLogOdds[levelStart[c] + g] - columnBase[c]
                 case .unseen: v = unseenValue[c] - columnBase[c]
                 }
                 guard v <= reasonThreshold else { continue }
@@ -199,12 +210,19 @@ public struct CompiledScorer: Sendable {
         if kinds[c] == .shape {
             // A whole number in the table: its precomputed log-odds (the same double).
             let offset = x - shapeTableStart[c]
-            if offset >= 0, offset < Double(shapeTables[c].count), offset == offset.rounded(.towardZero) {
-                return shapeTables[c][Int(offset)]
+            if offset >= 0, offset < shapeTableCount[c], offset == offset.rounded(.towardZero) {
+                return shapeTableValues[shapeTableOffset[c] + Int(offset)]
             }
-            return terms.withUnsafeBufferPointer { shapes[c].unsafelyUnwrapped.logOdds(x, beta: $0) }
+            return shapeLogOdds(c, x)
         }
         return beta[c] * standardization[c](x)
+    }
+
+    /// A shape's log-odds from its basis (a value outside the table). Kept out of line so the scoring
+    /// loop does not copy the shape's encoding (and retain its arrays) for every number.
+    @inline(never)
+    func shapeLogOdds(_ c: Int, _ x: Double) -> Double {
+        terms.withUnsafeBufferPointer { shapes[c].unsafelyUnwrapped.logOdds(x, beta: $0) }
     }
 
     /// Log-odds of a resolved row; identical to `LeadScoreModel.logOdds`.
@@ -215,7 +233,7 @@ public struct CompiledScorer: Sendable {
             switch values[c] {
             case .number(let x): s += numberLogOdds(c, x)
             case .missing: s += missingValue[c]
-            case .level(let g): s += groupValues[c][g]
+            case .level(let g): s += levelLogOdds[levelStart[c] + g]
             case .unseen: s += unseenValue[c]
             }
         }
