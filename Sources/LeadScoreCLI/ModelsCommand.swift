@@ -51,6 +51,8 @@ struct ModelsCommand: ParsableCommand {
 
     /// Options every model records that say nothing about how it differs.
     static let routine: Set<String> = ["target", "positive", "id", "delimiter", "on_error", "max_iterations", "gradient_tolerance", "max_levels", "seed", "lambda"]
+    /// Today's defaults as a model records them: an option recorded with its default value is not listed.
+    static let defaults = TrainingOptions(dataPath: "", target: "", positive: "").record
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
@@ -78,7 +80,7 @@ struct ModelsCommand: ParsableCommand {
             do {
                 let m = try LeadScoreModel.load(from: path)
                 let holdout = m.metrics.holdout
-                let options = m.provenance.options.filter { !routine.contains($0.key) }
+                let options = m.provenance.options.filter { !routine.contains($0.key) && defaults[$0.key] != $0.value }
                 versions.append(Version(file: path, createdAt: m.createdAt, dataFile: m.provenance.dataFile,
                                         dataFingerprint: String(m.provenance.dataSHA256.prefix(12)),
                                         trainingRows: m.provenance.trainingRows, holdoutRows: m.provenance.holdoutRows,

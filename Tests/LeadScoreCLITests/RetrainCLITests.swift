@@ -76,6 +76,14 @@ struct RetrainCLITests {
         #expect(old["auc"] as? Double == ((champion["metrics"] as! [String: Any])["holdout"] as! [String: Any])["auc"] as? Double)
         #expect(old["lambda"] as? String == "1.0")
         #expect((old["options"] as! [String: String])["exclude"] == "reject_reason,page_views")
+        // Only the options that differ from today's defaults are listed: the versions trained here
+        // with defaults list none of penalty, class weight, shape or fold settings.
+        for model in models where (model["file"] as? String ?? "").contains("leads-") {
+            let options = try #require(model["options"] as? [String: String])
+            for key in ["penalty", "class_weight", "numeric", "knots", "folds", "lambda_rule", "min_level_count", "reference_score"] {
+                #expect(options[key] == nil, "\(key) has its default value but is listed: \(options)")
+            }
+        }
         // Oldest first.
         let dates = models.map { $0["created_at"] as! String }
         #expect(dates == dates.sorted())
