@@ -236,11 +236,6 @@ public enum InteractionBuilder {
         }
     }
 
-    /// A requested pair that cannot be built, and why.
-    public struct Refusal: Error, Sendable {
-        public var message: String
-    }
-
     /// The interaction of columns `a` and `b` of `design`, its terms numbered from `firstTerm`,
     /// given both columns' training values.
     static func interaction(_ design: Design, a: Int, b: Int, valuesA: [ResolvedValue], valuesB: [ResolvedValue],
