@@ -117,7 +117,7 @@ public struct ProfiledLeads: Sendable {
     public var rowErrors: [InputError] = []
 
     public static func load(path: String, model: LeadScoreModel, delimiter: UInt8 = UInt8(ascii: ","),
-                            extraMissing: [String] = [], skipBadRows: Bool = false,
+                            extraMissing: [String] = [], skipBadRows: Bool = false, checkUnseen: Bool = true,
                             keep: ((CSVRecord) -> Bool)? = nil) throws -> ProfiledLeads {
         let parser = FieldParser(extraMissing: model.missingMarkers + extraMissing)
         let reader = try CSVReader(path: path, delimiter: delimiter)
@@ -129,8 +129,9 @@ public struct ProfiledLeads: Sendable {
                                   missing: Array(repeating: [], count: n), score: [])
         // Categorical columns: every level seen in training (pooled ones included), to tell a level
         // never seen from one the model pools, whatever the column's policy for unseen levels.
+        // (Training rows need no check: every level they hold is one of the design's, by construction.)
         let known: [Set<String>?] = model.design.columns.map { column in
-            column.categorical.map { Set($0.groups.flatMap { [$0.value] + ($0.pooled ?? []) }) }
+            checkUnseen ? column.categorical.map { Set($0.groups.flatMap { [$0.value] + ($0.pooled ?? []) }) } : nil
         }
         var record = CSVRecord()
         var values: [ResolvedValue] = []
@@ -193,7 +194,7 @@ extension TrainingProfile {
     static func measure(model: LeadScoreModel, path: String, delimiter: UInt8, extraMissing: [String],
                         keep: @escaping (CSVRecord) -> Bool) throws -> TrainingProfile {
         let leads = try ProfiledLeads.load(path: path, model: model, delimiter: delimiter, extraMissing: extraMissing,
-                                           skipBadRows: true, keep: keep)
+                                           skipBadRows: true, checkUnseen: false, keep: keep)
         return .of(model: model, levels: leads.levels, numbers: leads.numbers, missing: leads.missing, score: leads.score)
     }
 }
