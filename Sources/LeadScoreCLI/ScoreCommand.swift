@@ -72,9 +72,9 @@ struct ScoreCommand: ParsableCommand {
             o.errorsPath = errors
             // A lead has one contribution per model column: more reason columns than that would
             // always be empty.
-            o.reasons = min(reasons, loaded.design.columns.count)
+            o.reasons = min(reasons, loaded.design.contributionCount)
             if reasons > o.reasons && !data.quiet {
-                Terminal.note("--reasons \(reasons) capped at \(o.reasons): the model has \(o.reasons) columns, one contribution each")
+                Terminal.note("--reasons \(reasons) capped at \(o.reasons): the model has \(loaded.design.contributionDescription), one contribution each")
             }
             o.jsonInput = (inputFormat ?? DataFormat.guess(file)) == .jsonl
             let outputGuess: DataFormat = out.lowercased().hasSuffix(".csv") ? .csv

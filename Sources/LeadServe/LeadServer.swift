@@ -123,7 +123,7 @@ public enum LeadServer {
 
         router.post("/v1/score") { request, context in
             let served = store.current  // this request's model, whatever reloads happen meanwhile
-            let reasons = try queryCount(request, "reasons", default: options.defaultReasons, max: served.model.design.columns.count)
+            let reasons = try queryCount(request, "reasons", default: options.defaultReasons, max: served.model.design.contributionCount)
             let data = try await readBody(request, options: options)
             let (shape, leads) = try LeadBody.leads(data)
             let lines: [UInt8]

@@ -23,6 +23,28 @@ import Testing
         #expect(r.stderr.contains(message), "\(r.stderr)")
     }
 
+    /// An interaction is one more contribution: `score --reasons K` and `export sql --reasons K` cap
+    /// K at columns + interactions, and can name the interaction as a reason.
+    @Test func reasonsCountTheInteractionsToo() throws {
+        let data = dir + "/two-columns.csv"
+        let lines = CLI.read(CLI.root + "/datasets/leads.csv").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = lines[0].map(String.init)
+        let keep = ["lead_id", "lead_source", "job_level", "status"].map { name in header.firstIndex(of: name)! }
+        CLI.write(lines.map { row in keep.map { String(row[$0]) }.joined(separator: ",") }.joined(separator: "\n") + "\n", to: data)
+        let model = dir + "/two.json"
+        let t = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id", "--lambda", "1",
+                             "--interaction", "lead_source:job_level", "--out", model, "--quiet"])
+        #expect(t.status == 0, "\(t.stderr)")
+        let s = try CLI.run(["score", data, "--model", model, "--reasons", "5"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let rows = s.stdout.split(separator: "\n")
+        #expect(rows.first == "lead_id,probability,score,grade,reason_1,reason_2,reason_3", "\(rows.first ?? "")")
+        #expect(s.stderr.contains("--reasons 5 capped at 3: the model has 2 columns and 1 interaction"), "\(s.stderr)")
+        #expect(rows.dropFirst().contains { $0.contains(" × ") }, "no lead has the interaction among its reasons")
+        let sql = try CLI.run(["export", "sql", "--model", model, "--dialect", "duckdb", "--reasons", "5"])
+        #expect(sql.status == 0 && sql.stdout.contains("reason_3") && !sql.stdout.contains("reason_4"), "\(sql.stderr)")
+    }
+
     @Test func interactionsTakesNoneOrAuto() throws {
         let r = try train(["--interactions", "maybe"])
         #expect(r.status == 64, "\(r.stderr)")

@@ -28,6 +28,16 @@ public struct Design: Codable, Sendable, Equatable {
 
     public var termCount: Int { termNames.count }
 
+    /// How many contributions a lead's score has (one per column, one per interaction): the most
+    /// reason codes `score --reasons K` can give.
+    public var contributionCount: Int { columns.count + (interactions?.count ?? 0) }
+
+    /// "12 columns" or "12 columns and 1 interaction": what `contributionCount` counts, for notices.
+    public var contributionDescription: String {
+        let pairs = interactions?.count ?? 0
+        return "\(columns.count) columns" + (pairs == 0 ? "" : " and \(pairs) interaction\(pairs == 1 ? "" : "s")")
+    }
+
     /// The term indices of each categorical column's level groups: one-hot in every encoded row
     /// of training data (at most one is 1), which the solver exploits.
     public var indicatorGroups: [[Int]] {

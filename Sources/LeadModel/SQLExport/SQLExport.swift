@@ -84,7 +84,7 @@ public enum SQLExportError: Error, CustomStringConvertible, Sendable {
 public struct SQLExport {
     public let model: LeadScoreModel
     public let options: SQLExportOptions
-    /// The reason codes written (K capped at the model's column count).
+    /// The reason codes written (K capped at the model's contributions: columns and interactions).
     public let reasons: Int
     /// Categorical columns whose levels are read from the levels table.
     public let tableColumns: [String]
@@ -111,12 +111,12 @@ public struct SQLExport {
         self.options = options
         guard options.idColumn ?? model.idColumn != nil else { throw .noIDColumn }
         var notices: [String] = []
-        // As `score`: K capped at the model's column count, one contribution each.
-        let columnCount = model.design.columns.count
+        // As `score`: K capped at the model's contributions (columns and interactions), one each.
+        let contributions = model.design.contributionCount
         var k = max(0, options.reasons)
-        if k > columnCount {
-            notices.append("--reasons \(k) capped at \(columnCount): the model has \(columnCount) columns, one contribution each")
-            k = columnCount
+        if k > contributions {
+            notices.append("--reasons \(k) capped at \(contributions): the model has \(model.design.contributionDescription), one contribution each")
+            k = contributions
         }
         reasons = k
         let threshold = SQLExport.levelsTableThreshold(options.dialect)

@@ -82,7 +82,7 @@ public struct LeadScorer: Sendable {
         let carriesID = model.idColumn.map { seen.contains($0) } ?? false
         let resolver = carriesID ? (withID ?? withoutID) : withoutID
         let idIndex = resolver.header.count > model.design.columns.count ? resolver.header.count - 1 : nil
-        let context = Scorer.Context(model: model, resolver: resolver, compiled: compiled, reasons: min(reasons, model.design.columns.count),
+        let context = Scorer.Context(model: model, resolver: resolver, compiled: compiled, reasons: min(reasons, model.design.contributionCount),
                                      idIndex: idIndex, idName: idIndex.map { resolver.header[$0] } ?? "row",
                                      failFast: true, writeErrors: false, jsonOutput: true, deferRowNumbers: false)
         let source = LeadRecords(leads: leads, header: resolver.header)
