@@ -68,38 +68,22 @@ public struct LeadGenerator {
             let (source, sourceEffect) = pick(LeadGenerator.sources, &rng)
             var industry = LeadGenerator.industries[pickIndex(industryWeights, total: industryTotal, &rng)]
             if !labeled && rng.uniform() < unseenFraction { industry = "space_mining" }
-            let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
-            let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
-            let (job, jobEffect) = pick(LeadGenerator.jobLevels, &rng)
-            let freeEmail = rng.uniform() < 0.35
-            let emailMissing = rng.uniform() < 0.03
-            let pageViews = poisson(6, &rng)
-            let daysMissing = rng.uniform() < 0.15
-            let days = Int(-20 * log(max(rng.uniform(), 1e-12)))
-            let webinar = rng.uniform() < 0.25
-            let budgetDraw = rng.uniform()
-            let budget: String = budgetDraw < 0.30 ? "" : budgetDraw < 0.65 ? "yes" : "no"
-            let touches = poisson(4, &rng)
-            let newsletter = rng.uniform() < 0.5
+            let a = LeadAttributes.draw(&rng) { r in pick(LeadGenerator.jobLevels, &r) }
 
-            var eta = -0.2 + sourceEffect + jobEffect + (LeadGenerator.industryEffects[industry] ?? 0)
-            if freeEmail && !emailMissing { eta -= 1.0 }
-            eta += 0.12 * Double(pageViews - 6)
-            if !daysMissing { eta -= 0.03 * Double(days - 20) }
-            if webinar { eta += 0.7 }
-            if budget == "no" { eta -= 0.9 }
-            if source == "event" && size < 50 { eta -= 1.2 }
-            if size < 10 { eta -= 1.0 }
+            var eta = -0.2 + sourceEffect + a.jobEffect + (LeadGenerator.industryEffects[industry] ?? 0)
+            if a.hasFreeEmail { eta -= 1.0 }
+            eta += 0.12 * Double(a.pageViews - 6)
+            if let days = a.knownDays { eta -= 0.03 * Double(days - 20) }
+            if a.webinar { eta += 0.7 }
+            if a.budget == "no" { eta -= 0.9 }
+            if source == "event" && a.size < 50 { eta -= 1.2 }
+            if a.size < 10 { eta -= 1.0 }
             let accepted = rng.uniform() < 1 / (1 + exp(-eta))
 
-            var fields: [String] = [
-                "\(prefix)\(pad(i + 1, 7))", LeadGenerator.dateString(day), source, industry, country, "\(size)", job,
-                emailMissing ? "" : (freeEmail ? "free" : "corporate"), "\(pageViews)",
-                daysMissing ? "" : "\(days)", webinar ? "yes" : "no", budget, "\(touches)", newsletter ? "yes" : "no",
-            ]
+            var fields = ["\(prefix)\(pad(i + 1, 7))", LeadGenerator.dateString(day), source, industry] + a.fields
             if labeled {
-                let reason = accepted ? "" : rejectReason(size: size, job: job, free: freeEmail && !emailMissing,
-                                                           budget: budget, days: daysMissing ? nil : days, &rng)
+                let reason = accepted ? "" : rejectReason(size: a.size, job: a.job, free: a.hasFreeEmail,
+                                                           budget: a.budget, days: a.knownDays, &rng)
                 fields += [accepted ? "accepted" : "rejected", reason]
             }
             try out.write(fields.joined(separator: ",") + "\n")
@@ -129,9 +113,60 @@ public struct LeadGenerator {
     static func dateString(_ days: Int) -> String { FieldParser.isoDate(days: days) }
 }
 
-private func pad(_ v: Int, _ width: Int) -> String {
+/// `v` with leading zeros to `width` digits (lead ids: `L0000042`).
+func pad(_ v: Int, _ width: Int) -> String {
     let s = String(v)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+/// What both generators draw for a lead after its date, source and industry, in this order from the
+/// same generator (the order fixes the bundled data's bytes), and how it is written.
+struct LeadAttributes {
+    var country: String
+    var size: Int
+    var job: String
+    var jobEffect: Double
+    var freeEmail: Bool
+    var emailMissing: Bool
+    var pageViews: Int
+    var daysMissing: Bool
+    var days: Int
+    var webinar: Bool
+    var budget: String
+    var touches: Int
+    var newsletter: Bool
+
+    /// A free address (not a missing one).
+    var hasFreeEmail: Bool { freeEmail && !emailMissing }
+    /// Days since the last activity, nil when missing.
+    var knownDays: Int? { daysMissing ? nil : days }
+
+    /// Draws the attributes; `pickJob` draws the job level and its log-odds effect (each generator
+    /// draws it its own way).
+    static func draw(_ rng: inout SplitMix64, job pickJob: (inout SplitMix64) -> (String, Double)) -> LeadAttributes {
+        let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
+        let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
+        let (job, jobEffect) = pickJob(&rng)
+        let freeEmail = rng.uniform() < 0.35
+        let emailMissing = rng.uniform() < 0.03
+        let pageViews = poisson(6, &rng)
+        let daysMissing = rng.uniform() < 0.15
+        let days = Int(-20 * log(max(rng.uniform(), 1e-12)))
+        let webinar = rng.uniform() < 0.25
+        let budgetDraw = rng.uniform()
+        let budget: String = budgetDraw < 0.30 ? "" : budgetDraw < 0.65 ? "yes" : "no"
+        let touches = poisson(4, &rng)
+        let newsletter = rng.uniform() < 0.5
+        return LeadAttributes(country: country, size: size, job: job, jobEffect: jobEffect, freeEmail: freeEmail,
+                              emailMissing: emailMissing, pageViews: pageViews, daysMissing: daysMissing, days: days,
+                              webinar: webinar, budget: budget, touches: touches, newsletter: newsletter)
+    }
+
+    /// The CSV fields from `country` to `newsletter`, in `LeadGenerator.header`'s order.
+    var fields: [String] {
+        [country, "\(size)", job, emailMissing ? "" : (freeEmail ? "free" : "corporate"), "\(pageViews)",
+         daysMissing ? "" : "\(days)", webinar ? "yes" : "no", budget, "\(touches)", newsletter ? "yes" : "no"]
+    }
 }
 
 private func pick(_ options: [(String, Double, Double)], _ rng: inout SplitMix64) -> (String, Double) {

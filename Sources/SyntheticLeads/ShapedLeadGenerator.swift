@@ -57,35 +57,20 @@ public struct ShapedLeadGenerator {
             let day = start + Int(rng.uniform() * Double(span))
             let source = LeadGenerator.sources[pickIndex(LeadGenerator.sources.map(\.1), &rng)]
             let industry = LeadGenerator.industries[pickIndex(industryWeights, &rng)]
-            let country = LeadGenerator.countries[Int(rng.uniform() * Double(LeadGenerator.countries.count))]
-            let size = max(1, Int(exp(log(80.0) + 1.4 * rng.normal())))
-            let job = LeadGenerator.jobLevels[pickIndex(LeadGenerator.jobLevels.map(\.1), &rng)]
-            let freeEmail = rng.uniform() < 0.35
-            let emailMissing = rng.uniform() < 0.03
-            let pageViews = poisson(6, &rng)
-            let daysMissing = rng.uniform() < 0.15
-            let days = Int(-20 * log(max(rng.uniform(), 1e-12)))
-            let webinar = rng.uniform() < 0.25
-            let budgetDraw = rng.uniform()
-            let budget: String = budgetDraw < 0.30 ? "" : budgetDraw < 0.65 ? "yes" : "no"
-            let touches = poisson(4, &rng)
-            let newsletter = rng.uniform() < 0.5
-            let eta = Self.logOdds(sourceEffect: source.2, jobEffect: job.2,
+            let a = LeadAttributes.draw(&rng) { r in
+                let job = LeadGenerator.jobLevels[pickIndex(LeadGenerator.jobLevels.map(\.1), &r)]
+                return (job.0, job.2)
+            }
+            let eta = Self.logOdds(sourceEffect: source.2, jobEffect: a.jobEffect,
                                    industryEffect: LeadGenerator.industryEffects[industry] ?? 0,
-                                   freeEmail: freeEmail && !emailMissing, webinar: webinar, budget: budget, size: size,
-                                   days: daysMissing ? nil : days, pageViews: pageViews,
-                                   event: source.0 == "event", individual: job.0 == "individual")
+                                   freeEmail: a.hasFreeEmail, webinar: a.webinar, budget: a.budget, size: a.size,
+                                   days: a.knownDays, pageViews: a.pageViews,
+                                   event: source.0 == "event", individual: a.job == "individual")
             let accepted = rng.uniform() < 1 / (1 + exp(-eta))
-            let reason = accepted ? "" : base.rejectReason(size: size, job: job.0, free: freeEmail && !emailMissing,
-                                                           budget: budget, days: daysMissing ? nil : days, &rng)
-            let id = String(i + 1)
-            let fields: [String] = [
-                "S" + String(repeating: "0", count: max(0, 7 - id.count)) + id, LeadGenerator.dateString(day),
-                source.0, industry, country, "\(size)", job.0,
-                emailMissing ? "" : (freeEmail ? "free" : "corporate"), "\(pageViews)",
-                daysMissing ? "" : "\(days)", webinar ? "yes" : "no", budget, "\(touches)", newsletter ? "yes" : "no",
-                accepted ? "accepted" : "rejected", reason,
-            ]
+            let reason = accepted ? "" : base.rejectReason(size: a.size, job: a.job, free: a.hasFreeEmail,
+                                                           budget: a.budget, days: a.knownDays, &rng)
+            let fields = ["S" + pad(i + 1, 7), LeadGenerator.dateString(day), source.0, industry] + a.fields
+                + [accepted ? "accepted" : "rejected", reason]
             try out.write(fields.joined(separator: ",") + "\n")
         }
     }
