@@ -254,7 +254,7 @@ struct QueryBuilder {
             for (g, group) in groups.enumerated() {
                 if group.value.isEmpty || (group.value == ColumnEncoding.otherName && (group.pooled ?? []).contains("")) { missingGroup = g }
             }
-            let values = compiled.groupValues[c]
+            let values = compiled.groupValues(c)
             let missingValue = missingGroup.map { values[$0] } ?? compiled.unseenValue[c]
             let missingCode = missingGroup.map { compiled.groupCodes[c][$0] } ?? compiled.unseenCode[c]
             if tableColumns.contains(c) {
@@ -455,8 +455,9 @@ struct QueryBuilder {
         for c in tableColumns.sorted() {
             let col = model.design.columns[c]
             guard let categorical = col.categorical else { continue }
+            let values = compiled.groupValues(c)
             for (level, g) in levelGroups(categorical) {
-                let lo = compiled.groupValues[c][g]
+                let lo = values[g]
                 let points = (lo - compiled.columnBase[c]) * model.scorecard.factor
                 rows.append("(\(c), \(d.string(col.name)), \(d.string(level)), \(d.double(lo)), \(d.double(points)), \(code(compiled.groupCodes[c][g])))")
             }

@@ -13,7 +13,6 @@ public struct CompiledScorer: Sendable {
     let beta: [Double]           // β (for the (x − mean)/sd form, to match the design exactly)
     let standardization: [Standardization]
     let missingValue: [Double]   // numeric: β·0 + γ; categorical: unused
-    let groupValues: [[Double]]  // categorical: log-odds per group
     let unseenValue: [Double]    // categorical
     public let intercept: Double
     /// Σ β x̄ per column: the average training lead's log-odds from that column (see `Explainer`).
@@ -43,7 +42,8 @@ public struct CompiledScorer: Sendable {
     let shapeTableOffset: [Int]
     let shapeTableCount: [Double]
     static let shapeTableSize = 4096
-    /// `groupValues` flattened the same way: column c's level g is `levelLogOdds[levelStart[c] + g]`.
+    /// Categorical columns' log-odds per level group, flat the same way: column c's group g is
+    /// `levelLogOdds[levelStart[c] + g]` (`groupValues(c)` gives one column's).
     let levelLogOdds: [Double]
     let levelStart: [Int]
 
@@ -99,7 +99,6 @@ public struct CompiledScorer: Sendable {
         self.beta = beta
         self.standardization = standardization
         missingValue = missing
-        groupValues = groups
         unseenValue = unseen
         intercept = model.coefficients.intercept
         columnBase = base
@@ -216,6 +215,12 @@ public struct CompiledScorer: Sendable {
             return shapeLogOdds(c, x)
         }
         return beta[c] * standardization[c](x)
+    }
+
+    /// Categorical column `c`'s log-odds per level group (empty for the other kinds).
+    func groupValues(_ c: Int) -> [Double] {
+        let end = c + 1 < levelStart.count ? levelStart[c + 1] : levelLogOdds.count
+        return Array(levelLogOdds[levelStart[c]..<end])
     }
 
     /// A shape's log-odds from its basis (a value outside the table). Kept out of line so the scoring
