@@ -68,8 +68,9 @@ struct ExplainCommand: ParsableCommand {
             let parser = FieldParser(extraMissing: m.missingMarkers + dataOptions.missing)
             let idColumn = id ?? m.idColumn
             let out = try OutputSink(path: "-")
+            var reported = 0
             if let data {
-                try explainFile(data, explainer: explainer, parser: parser, idColumn: idColumn, out: out)
+                reported = try explainFile(data, explainer: explainer, parser: parser, idColumn: idColumn, out: out)
             } else {
                 let pairs: [(String, String)]
                 if let lead {
@@ -80,7 +81,9 @@ struct ExplainCommand: ParsableCommand {
                 let explanation = try explainPairs(pairs, explainer: explainer, parser: parser, idColumn: idColumn)
                 try emit(explanation, format: format ?? .text, out: out)
             }
+            // The explanations written are kept when rows were reported (status 3 after them).
             try out.commit()
+            if reported > 0 { throw ExitCode(ExitStatus.partial) }
         }
     }
 
@@ -95,7 +98,8 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
-    private func explainFile(_ path: String, explainer: Explainer, parser: FieldParser, idColumn: String?, out: OutputSink) throws {
+    /// Explains the file's leads (or the one asked for) into `out`; returns how many rows were reported.
+    private func explainFile(_ path: String, explainer: Explainer, parser: FieldParser, idColumn: String?, out: OutputSink) throws -> Int {
         let reader = try CSVReader(path: path, delimiter: dataOptions.delimiterByte)
         let header = try reader.readHeader()
         let resolver = try RowResolver(design: explainer.model.design, header: header, file: path, parser: parser)
@@ -135,7 +139,7 @@ struct ExplainCommand: ParsableCommand {
                 record.displayString(resolver.fieldIndex[c]).trimmedWhitespace
             }, improvements: suggestions)
             try emit(e, format: format ?? (leadID == nil ? .json : .text), out: out)
-            if leadID != nil { return }
+            if leadID != nil { return 0 }
         }
         if let leadID {
             if idIndex == nil {
@@ -143,7 +147,7 @@ struct ExplainCommand: ParsableCommand {
             }
             throw InputError(file: path, columnName: idColumn, value: leadID, message: "no lead with this id in the file")
         }
-        if reported > 0 { throw ExitCode(ExitStatus.partial) }
+        return reported
     }
 
     private func explainPairs(_ pairs: [(String, String)], explainer: Explainer, parser: FieldParser, idColumn: String?) throws -> LeadExplanation {

@@ -75,6 +75,24 @@ import Testing
         for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
     }
 
+    /// With `--on-error skip`, a bad row is reported and the good rows' explanations are still
+    /// written (status 3), as `score` keeps its scored rows.
+    @Test func skippedRowsKeepTheOtherExplanations() throws {
+        let data = dir + "/some-bad.csv"
+        var rows = CLI.read(CLI.root + "/datasets/new-leads.csv").split(separator: "\n").prefix(6).map(String.init)
+        let column = try #require(rows[0].split(separator: ",").firstIndex(of: "page_views"))
+        var fields = rows[3].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[column] = "many"
+        rows[3] = fields.joined(separator: ",")
+        CLI.write(rows.joined(separator: "\n") + "\n", to: data)
+        let r = try CLI.run(["explain", "--model", try model(), "--data", data, "--on-error", "skip"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("not explained"), "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 4, "\(r.stdout)")
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
+    }
+
     @Test func driversInEveryFormat() throws {
         let json = try CLI.run(["drivers", "--model", try model(), "--format", "json"])
         #expect(json.status == 0)
