@@ -77,6 +77,12 @@ struct ModelsCommand: ParsableCommand {
         var skipped: [String: String] = [:]
         for name in names {
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+            // Only regular files (links followed) are read: a FIFO would block the listing forever.
+            var info = stat()
+            if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+                skipped[path] = "not a regular file"
+                continue
+            }
             do {
                 let m = try LeadScoreModel.load(from: path)
                 let holdout = m.metrics.holdout

@@ -62,12 +62,15 @@ struct RetrainCLITests {
 
         try FileManager.default.copyItem(atPath: CLI.root + "/" + EvaluationReference.champion, toPath: dir + "/models/old.json")
         try "not a model".write(toFile: dir + "/models/notes.json", atomically: true, encoding: .utf8)
+        // A FIFO named like a model is skipped, not opened (opening it would wait for a writer forever).
+        #expect(mkfifo(dir + "/models/pipe.json", 0o600) == 0)
         let listing = try CLI.run(["models", dir + "/models", "--format", "json"])
         #expect(listing.status == 0, "\(listing.stderr)")
         let l = try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [String: Any]
         let models = l["models"] as! [[String: Any]]
         #expect(models.count == 4)
         #expect((l["skipped"] as! [String: String]).keys.contains { $0.hasSuffix("notes.json") })
+        #expect((l["skipped"] as! [String: String]).first { $0.key.hasSuffix("pipe.json") }?.value == "not a regular file")
         let champion = try json(CLI.root + "/" + EvaluationReference.champion)
         let old = models.first { ($0["file"] as! String).hasSuffix("old.json") }!
         let provenance = champion["provenance"] as! [String: Any]
