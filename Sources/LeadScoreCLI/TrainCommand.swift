@@ -270,8 +270,10 @@ struct TrainCommand: ParsableCommand {
                 o.gradeCutoffs = last.grades.dropLast().map(\.minScore)
             }
             let progress = ProgressLine(quiet: data.quiet)
+            o.createdAt = ProcessInfo.processInfo.environment["LEADSCORE_CREATED_AT"]
             var trainer = Trainer(options: o)
             trainer.progress = { progress.show($0) }
+            trainer.stageEnded = TrainCommand.stageTimer()
             let outcome = try trainer.train()
             progress.finish()
             let path = out ?? TrainCommand.defaultPath(for: file)
@@ -289,6 +291,15 @@ struct TrainCommand: ParsableCommand {
                 for e in outcome.rowErrors.prefix(5) { Terminal.note("skipped: \(e.description)") }
                 if outcome.skippedRows > 5 { Terminal.note("… \(outcome.skippedRows - 5) more skipped rows\(errors == nil ? " (list them all with --errors FILE)" : " in \(errors!)")") }
             }
+        }
+    }
+
+    /// With LEADSCORE_TIMING set, each training stage's end (seconds since start) on standard error.
+    static func stageTimer() -> (@Sendable (String) -> Void)? {
+        guard ProcessInfo.processInfo.environment["LEADSCORE_TIMING"] != nil else { return nil }
+        let start = Date()
+        return { name in
+            FileHandle.standardError.write(Data(String(format: "%8.3f s  %@\n", Date().timeIntervalSince(start), name).utf8))
         }
     }
 

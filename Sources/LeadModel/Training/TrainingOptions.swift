@@ -56,6 +56,9 @@ public struct TrainingOptions: Sendable {
     /// (the fit holds several terms × terms matrices of 8-byte numbers: 5,000 terms take ~200 MB each).
     public static let maxTerms = 5_000
     public var toolVersion = "0.0.0"
+    /// The model's `created_at`; nil = now. (The CLI fixes it from LEADSCORE_CREATED_AT, for
+    /// reproducible model files.)
+    public var createdAt: String?
 
     public init(dataPath: String, target: String, positive: String) {
         self.dataPath = dataPath
