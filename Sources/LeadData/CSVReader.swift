@@ -22,10 +22,15 @@ public final class CSVReader {
 
     public static let defaultChunkSize = 1 << 20
 
-    public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize) throws(InputError) {
-        self.path = path
+    public convenience init(path: String, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize) throws(InputError) {
+        self.init(source: try ByteSource(path: path), delimiter: delimiter, chunkSize: chunkSize)
+    }
+
+    /// Reads `source` from its start (a header is expected, as from a file).
+    public init(source: ByteSource, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize) {
+        self.path = source.path
         self.delimiter = delimiter
-        self.source = try ByteSource(path: path)
+        self.source = source
         self.inMemory = false
         self.buffer = .allocate(byteCount: max(16, chunkSize), alignment: 16)
     }

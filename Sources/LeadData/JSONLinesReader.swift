@@ -35,9 +35,14 @@ public final class JSONLinesReader: RecordSource {
     public private(set) var bytesConsumed = 0
 
     /// Opens `path` ("-" for standard input) and reads ahead to learn the keys.
-    public init(path: String) throws(InputError) {
-        self.path = path
-        source = try ByteSource(path: path)
+    public convenience init(path: String) throws(InputError) {
+        try self.init(source: try ByteSource(path: path))
+    }
+
+    /// Reads `source` from its start and reads ahead to learn the keys.
+    public init(source: ByteSource) throws(InputError) {
+        self.path = source.path
+        self.source = source
         var objects = 0
         while objects < JSONLinesReader.headerLines, let (number, bytes) = try nextLine() {
             let object = JSONLinesReader.object(bytes)

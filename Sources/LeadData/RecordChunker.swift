@@ -50,14 +50,19 @@ public final class RecordChunker {
     /// Bytes that can change the scanner's state outside quotes: delimiter, quote, CR, LF.
     private let specialBytes: [Bool]
 
-    public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 22) throws(InputError) {
-        self.path = path
+    public convenience init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 22) throws(InputError) {
+        self.init(source: try ByteSource(path: path), delimiter: delimiter, chunkSize: chunkSize)
+    }
+
+    /// Cuts what `source` holds from its start (a header first, as in a file).
+    public init(source: ByteSource, delimiter: UInt8, chunkSize: Int = 1 << 22) {
+        self.path = source.path
         self.delimiter = delimiter
         var special = [Bool](repeating: false, count: 256)
         for b in [delimiter, UInt8(ascii: "\""), UInt8(ascii: "\r"), UInt8(ascii: "\n")] { special[Int(b)] = true }
         specialBytes = special
         self.chunkSize = max(16, chunkSize)
-        source = try ByteSource(path: path)
+        self.source = source
         carry = ByteBuffer(capacity: 2 * max(self.chunkSize, 1 << 12))
     }
 

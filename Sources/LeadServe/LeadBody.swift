@@ -8,9 +8,25 @@ import LeadModel
 /// text, true/false as yes/no, null as missing; an array or object as a value is refused, naming
 /// the field.
 enum LeadBody {
-    enum Shape { case object, array, lines }
+    enum Shape { case object, array, lines, csv }
 
-    static let expected = "expected a JSON object (one lead), an array of objects, or JSON Lines (one object per line)"
+    static let expected = "expected a JSON object (one lead), an array of objects, JSON Lines (one object per line), or CSV sent with Content-Type: text/csv"
+
+    /// A body sent as `Content-Type: text/csv` (with parameters such as `; charset=utf-8` or not).
+    static func isCSV(_ contentType: String?) -> Bool {
+        guard let type = contentType?.split(separator: ";", maxSplits: 1).first else { return false }
+        return type.trimmingCharacters(in: .whitespaces).lowercased() == "text/csv"
+    }
+
+    /// A CSV body: refused when empty or when it is JSON (sent with the wrong content type).
+    static func checkCSV(_ bytes: [UInt8]) throws(ServeError) {
+        guard let first = bytes.first(where: { !isSpace($0) }) else {
+            throw ServeError(.badRequest, "empty body: expected CSV, a header line then one lead per line")
+        }
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            throw ServeError(.badRequest, "the body looks like JSON but was sent as Content-Type: text/csv: send JSON as application/json (or application/x-ndjson), CSV as text/csv")
+        }
+    }
 
     static func leads(_ bytes: [UInt8]) throws(ServeError) -> (Shape, [LeadScorer.Lead]) {
         if let read = FlatJSONReader.leads(bytes) { return read }

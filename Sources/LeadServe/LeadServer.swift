@@ -125,6 +125,20 @@ public enum LeadServer {
             let served = store.current  // this request's model, whatever reloads happen meanwhile
             let reasons = try queryCount(request, "reasons", default: options.defaultReasons, max: served.model.design.contributionCount)
             let data = try await readBody(request, options: options)
+            if LeadBody.isCSV(request.headers[.contentType]) {
+                // A CSV file's bytes: `score`'s own bulk path, its chunks scored on every core.
+                try LeadBody.checkCSV(data)
+                let scored: (scored: Int, output: [UInt8])
+                do {
+                    let scorer = served.scorer
+                    scored = try await onOwnThread { try scorer.scoreCSV(data, reasons: reasons) }
+                } catch {
+                    throw ServeError(error, shape: .csv)
+                }
+                metrics.scored(scored.scored)
+                context.logger.debug("scored", metadata: ["leads": .stringConvertible(scored.scored)])
+                return answer(scored.output, contentType: "text/csv; charset=utf-8", fingerprint: served.fingerprint)
+            }
             let (shape, leads) = try LeadBody.leads(data)
             let lines: [UInt8]
             do {
@@ -135,8 +149,8 @@ public enum LeadServer {
             metrics.scored(leads.count)
             context.logger.debug("scored", metadata: ["leads": .stringConvertible(leads.count)])
             switch shape {
-            case .object, .lines:
-                return json(lines, contentType: shape == .lines ? "application/x-ndjson" : "application/json",
+            case .object, .lines, .csv:
+                return answer(lines, contentType: shape == .lines ? "application/x-ndjson" : "application/json",
                             fingerprint: served.fingerprint)
             case .array:
                 // The same objects, as one JSON array: the line ends become commas.
@@ -144,7 +158,7 @@ public enum LeadServer {
                 out.reserveCapacity(lines.count + 2)
                 for b in lines.dropLast() { out.append(b == UInt8(ascii: "\n") ? UInt8(ascii: ",") : b) }
                 out.append(contentsOf: "]\n".utf8)
-                return json(out, contentType: "application/json", fingerprint: served.fingerprint)
+                return answer(out, contentType: "application/json", fingerprint: served.fingerprint)
             }
         }
 
@@ -165,19 +179,19 @@ public enum LeadServer {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // as `explain --format json`
             var out = Array(try encoder.encode(explanation))
             out.append(UInt8(ascii: "\n"))
-            return json(out, contentType: "application/json", fingerprint: served.fingerprint)
+            return answer(out, contentType: "application/json", fingerprint: served.fingerprint)
         }
 
         router.get("/v1/model") { _, _ in
             let served = store.current
-            return json(served.description, contentType: "application/json", fingerprint: served.fingerprint)
+            return answer(served.description, contentType: "application/json", fingerprint: served.fingerprint)
         }
 
         router.get("/healthz") { _, _ in
             let served = store.current
             let body = "{\"status\":\"ok\",\"fingerprint\":" + JSONText.quoted(served.fingerprint)
                 + ",\"created_at\":" + JSONText.quoted(served.model.createdAt) + "}\n"
-            return json(Array(body.utf8), contentType: "application/json", fingerprint: served.fingerprint)
+            return answer(Array(body.utf8), contentType: "application/json", fingerprint: served.fingerprint)
         }
 
         router.get("/metrics") { _, _ in
@@ -187,9 +201,18 @@ public enum LeadServer {
         return router
     }
 
+    /// Runs `work` on a thread of its own and waits without blocking: bulk scoring waits for its
+    /// chunks' workers (Dispatch threads), and a request's thread of the cooperative pool that
+    /// waited so would hold up the other requests until Dispatch added a thread (up to a second).
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
     static let fingerprintHeader = HeaderName("X-Model-Fingerprint")!
 
-    static func json(_ bytes: [UInt8], contentType: String, fingerprint: String) -> Response {
+    static func answer(_ bytes: [UInt8], contentType: String, fingerprint: String) -> Response {
         var headers: HTTPFields = [.contentType: contentType]
         headers[fingerprintHeader] = fingerprint
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

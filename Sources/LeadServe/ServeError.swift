@@ -13,6 +13,8 @@ struct ServeError: Error {
     /// Where in the body: the line (JSON Lines, a single object) or the index in an array (from 0).
     var line: Int?
     var index: Int?
+    /// The field's position in a CSV record (from 1), as `score` names it.
+    var column: Int?
     /// The value at fault, abbreviated.
     var value: String?
     /// For an absent column, the keys that look like it.
@@ -37,10 +39,12 @@ struct ServeError: Error {
         case let e as GivenLead.Problem:
             self.init(.unprocessableContent, e.message, fields: e.columns)
         case let e as InputError:
-            self.init(.unprocessableContent, e.message, fields: e.columnName.map { [$0] } ?? [])
+            // A CSV is named as `score` names a file: `request:LINE:COLUMN: message (column, value)`.
+            self.init(.unprocessableContent, shape == .csv ? e.description : e.message, fields: e.columnName.map { [$0] } ?? [])
             if let at = e.line {
                 if shape == .array { index = at - 1 } else { line = at }
             }
+            if shape == .csv { column = e.column }
             value = e.value.map(InputError.abbreviate)
         default:
             self.init(.unprocessableContent, "\(error)")
@@ -52,6 +56,7 @@ struct ServeError: Error {
         if !fields.isEmpty { s += ",\"fields\":[" + fields.map(JSONText.quoted).joined(separator: ",") + "]" }
         if let line { s += ",\"line\":\(line)" }
         if let index { s += ",\"index\":\(index)" }
+        if let column { s += ",\"column\":\(column)" }
         if let value { s += ",\"value\":" + JSONText.quoted(value) }
         if !lookalikes.isEmpty {
             s += ",\"lookalikes\":{" + lookalikes.keys.sorted().map { k in

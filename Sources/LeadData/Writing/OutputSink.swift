@@ -18,6 +18,8 @@ public final class OutputSink {
     /// Set when writing a regular file: the temporary file and the name it gets on commit.
     private let temporary: (file: TemporaryFile, target: String)?
     private let ownsDescriptor: Bool
+    /// Keeps every byte in `buffer` instead of writing it (`collected`, for a server's answer).
+    private let collects: Bool
     private var buffer: [UInt8] = []
     private let capacity = 1 << 18
     private var done = false
@@ -37,6 +39,7 @@ public final class OutputSink {
     /// "-" is standard output.
     public init(path: String) throws {
         self.path = path
+        collects = false
         buffer.reserveCapacity(capacity + 4096)
         switch try OutputPath.destination(of: path) {
         case .descriptor(let d):
@@ -59,6 +62,18 @@ public final class OutputSink {
         }
     }
 
+    /// Output kept in memory (`collected`), named `path` in messages; nothing is written anywhere.
+    public init(collectingAs path: String) {
+        self.path = path
+        fd = -1
+        temporary = nil
+        ownsDescriptor = false
+        collects = true
+    }
+
+    /// Everything written, for an output kept in memory.
+    public var collected: [UInt8] { buffer }
+
     deinit {
         guard !done else { return }
         if let temporary { temporary.file.discard() } else if ownsDescriptor { close(fd) }
@@ -77,6 +92,7 @@ public final class OutputSink {
     }
 
     public func flush() throws {
+        if collects { return }
         var off = 0
         try buffer.withUnsafeBytes { raw in
             while off < raw.count {

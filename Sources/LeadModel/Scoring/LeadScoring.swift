@@ -16,12 +16,15 @@ public struct LeadScorer: Sendable {
     /// laid out in, whatever order or extra keys the leads have.
     let withID: RowResolver?
     let withoutID: RowResolver
+    /// Markers of a missing value besides the model's.
+    let extraMissing: [String]
 
     /// The source name error messages give (`request:3: …`).
     public static let source = "request"
 
     public init(model: LeadScoreModel, extraMissing: [String] = []) throws {
         self.model = model
+        self.extraMissing = extraMissing
         compiled = CompiledScorer(model: model)
         let parser = FieldParser(extraMissing: model.missingMarkers + extraMissing)
         let columns = model.design.columns.map(\.name)
@@ -69,16 +72,7 @@ public struct LeadScorer: Sendable {
         for lead in leads.prefix(JSONLinesReader.headerLines) {
             for key in lead.fields.keys.sorted() where seen.insert(key).inserted { keys.append(key) }
         }
-        let absent = model.design.columns.map(\.name).filter { !seen.contains($0) }
-        if !absent.isEmpty, !leads.isEmpty {
-            var lookalikes: [String: [String]] = [:]
-            for name in absent {
-                let found = RowResolver.lookalikes(of: name, among: keys)
-                if !found.isEmpty { lookalikes[name] = found }
-            }
-            throw MissingColumns(columns: absent, lookalikes: lookalikes,
-                                 message: RowResolver.missingColumnsError(absent: absent, header: keys, file: LeadScorer.source).message)
-        }
+        if !leads.isEmpty { try checkColumns(keys) }
         let carriesID = model.idColumn.map { seen.contains($0) } ?? false
         let resolver = carriesID ? (withID ?? withoutID) : withoutID
         let idIndex = resolver.header.count > model.design.columns.count ? resolver.header.count - 1 : nil
@@ -91,6 +85,39 @@ public struct LeadScorer: Sendable {
         context.process(source, into: &result, rowNumber: &rowNumber)
         if let failure = result.failure { throw failure }
         return result.output
+    }
+}
+
+extension LeadScorer {
+    /// Refuses a header (or the keys standing for one) that does not cover the model's columns.
+    func checkColumns(_ header: [String]) throws(MissingColumns) {
+        let present = Set(header)
+        let absent = model.design.columns.map(\.name).filter { !present.contains($0) }
+        guard !absent.isEmpty else { return }
+        var lookalikes: [String: [String]] = [:]
+        for name in absent {
+            let found = RowResolver.lookalikes(of: name, among: header)
+            if !found.isEmpty { lookalikes[name] = found }
+        }
+        throw MissingColumns(columns: absent, lookalikes: lookalikes,
+                             message: RowResolver.missingColumnsError(absent: absent, header: header, file: LeadScorer.source).message)
+    }
+
+    /// The CSV that `score --reasons K` writes for a file holding `csv` (a header line, then one
+    /// lead per record), byte for byte: `Scorer` runs on the bytes in memory, its chunks parsed and
+    /// scored on every thread. Leads are numbered by row when the header lacks the model's id column.
+    ///
+    /// - Throws: `MissingColumns` for a header that does not cover the model's columns, an
+    ///   `InputError` for the first record that cannot be scored (line, column and value), exactly
+    ///   as `score --on-error fail` stops.
+    public func scoreCSV(_ csv: [UInt8], reasons: Int) throws -> (scored: Int, output: [UInt8]) {
+        let header = try CSVReader(source: ByteSource(bytes: csv, path: LeadScorer.source), chunkSize: 1 << 16).readHeader()
+        try checkColumns(header)
+        var options = ScoringOptions(dataPath: LeadScorer.source)
+        options.reasons = min(reasons, model.design.contributionCount)
+        options.extraMissing = extraMissing
+        let (summary, output) = try Scorer(model: model).run(options, bytes: csv)
+        return (summary.rowsScored, output)
     }
 }
 

@@ -202,6 +202,22 @@ public struct Scorer {
     }
 
     public func run(_ options: ScoringOptions) throws -> ScoringSummary {
+        try run(options, input: { () throws(InputError) in try ByteSource(path: options.dataPath) },
+                chunkSize: 1 << 20, output: { try OutputSink(path: options.outPath) })
+    }
+
+    /// Scores `bytes` (a request body) exactly as `run` scores a file holding them, named
+    /// `options.dataPath` in messages, and returns what `run` would write (`outPath` is not used).
+    /// Chunks are cut so that every thread gets one even for a small input.
+    public func run(_ options: ScoringOptions, bytes: [UInt8]) throws -> (ScoringSummary, [UInt8]) {
+        let sink = OutputSink(collectingAs: options.outPath)
+        let chunkSize = min(1 << 20, max(1 << 16, bytes.count / max(1, threads) + 1))
+        let summary = try run(options, input: { ByteSource(bytes: bytes, path: options.dataPath) }, chunkSize: chunkSize, output: { sink })
+        return (summary, sink.collected)
+    }
+
+    private func run(_ options: ScoringOptions, input: () throws(InputError) -> ByteSource, chunkSize: Int,
+                     output: () throws -> OutputSink) throws -> ScoringSummary {
         var summary = ScoringSummary()
         let parser = FieldParser(extraMissing: model.missingMarkers + options.extraMissing)
         let idIndexIn: (([String]) throws -> (Int?, String))  = { header in
@@ -226,7 +242,7 @@ public struct Scorer {
         if options.jsonInput {
             // JSON Lines has no header: the keys of the first objects stand for it, so a file whose
             // keys do not cover the model's columns is refused like a CSV that lacks them.
-            let r = try JSONLinesReader(path: options.dataPath)
+            let r = try JSONLinesReader(source: try input())
             header = r.header
             if header.isEmpty {  // no object at all: nothing to score, and nothing is missing
                 header = model.design.columns.map(\.name)
@@ -234,18 +250,18 @@ public struct Scorer {
             }
             reader = r
         } else if threads > 1 {
-            let c = try RecordChunker(path: options.dataPath, delimiter: options.delimiter, chunkSize: 1 << 20)
+            let c = RecordChunker(source: try input(), delimiter: options.delimiter, chunkSize: chunkSize)
             header = try c.readHeader()
             chunker = c
         } else {
-            let r = try CSVReader(path: options.dataPath, delimiter: options.delimiter)
+            let r = CSVReader(source: try input(), delimiter: options.delimiter)
             header = try r.readHeader()
             reader = r
         }
         let resolver = try RowResolver(design: model.design, header: header, file: options.dataPath, parser: parser)
         let (idIndex, idName) = try idIndexIn(header)
 
-        let out = try OutputSink(path: options.outPath)
+        let out = try output()
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
         try errors?.write(CSVText.errorHeader)
         if !options.jsonOutput {
