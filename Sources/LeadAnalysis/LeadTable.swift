@@ -61,34 +61,19 @@ public struct LeadTable: Sendable {
         let reader = try CSVReader(path: options.path, delimiter: options.delimiter)
         let header = try reader.readHeader()
         let resolver = try RowResolver(design: model.design, header: header, file: options.path, parser: parser)
-        func index(_ name: String?, _ role: String) throws -> Int? {
-            guard let name else { return nil }
-            guard let i = header.firstIndex(of: name) else {
-                throw InputError(file: options.path, line: 1, columnName: name, message: "no \(role) column '\(name)' in the header")
-            }
-            return i
-        }
-        let targetIndex = try index(options.target.column, "target")!
-        let idIndex = try index(options.idColumn, "id")
-        let reasonIndex = try index(options.reasonColumn, "reason")
-        let timeIndex = try index(options.timeColumn, "time")
-        let byIndex = try index(options.byColumn, "--by")
+        var roles = RowRoles(file: options.path, header: header, parser: parser)
+        try roles.readTarget(options.target)
+        if let id = options.idColumn { try roles.readID(id) }
+        if let time = options.timeColumn { try roles.readTime(time) }
+        let reasonIndex = try options.reasonColumn.map { name throws(InputError) in try roles.locate(name, role: "reason") }
+        let byIndex = try options.byColumn.map { name throws(InputError) in try roles.locate(name, role: "--by") }
         let columnCount = model.design.columns.count
         table.levels = Array(repeating: [], count: columnCount)
         table.numbers = Array(repeating: [], count: columnCount)
         var reasonLookup: [String: Int32] = [:]
         var monthLookup: [String: Int32] = [:]
         var byLookup: [String: Int32] = [:]
-        let negatives = Set(options.target.negatives)
-        var record = CSVRecord()
-        var values: [ResolvedValue] = []
-        var rowNumber = 0
 
-        func reject(_ e: InputError) throws {
-            if options.onError == .fail { throw e }
-            table.skippedRows += 1
-            if table.rowErrors.count < OnError.keptErrors { table.rowErrors.append(e) }
-        }
         func intern(_ s: String, _ lookup: inout [String: Int32], _ names: inout [String]) -> Int32 {
             if let i = lookup[s] { return i }
             let i = Int32(names.count)
@@ -97,34 +82,12 @@ public struct LeadTable: Sendable {
             return i
         }
 
-        while true {
-            do {
-                guard try reader.next(into: &record) else { break }
-            } catch {
-                try reject(error)
-                break
-            }
-            rowNumber += 1
-            do {
-                try resolver.resolve(record, into: &values)
-            } catch {
-                try reject(error)
-                continue
-            }
-            let target = record.displayString(targetIndex).trimmedWhitespace
-            let y: UInt8
-            if target == options.target.positive { y = 1 } else if negatives.contains(target) { y = 0 } else {
-                try reject(.unexpectedOutcome(file: options.path, line: record.line, column: targetIndex + 1, columnName: header[targetIndex],
-                                              value: target, positive: options.target.positive, negatives: options.target.negatives))
-                continue
-            }
+        var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: options.onError)
+        while try rows.next() {
+            let record = rows.record, values = rows.values
+            let y = rows.outcome
             var monthCode: Int32 = -1
-            if let ti = timeIndex {
-                guard let day = record.withField(ti, { FieldParser.date(FieldParser.trim($0)) }) else {
-                    try reject(.notADate(file: options.path, line: record.line, column: ti + 1, columnName: header[ti],
-                                         value: record.displayString(ti)))
-                    continue
-                }
+            if let day = rows.day {
                 let month = String(FieldParser.isoDate(days: Int(day.rounded(.down))).prefix(7))
                 monthCode = intern(month, &monthLookup, &table.monthNames)
             }
@@ -155,8 +118,10 @@ public struct LeadTable: Sendable {
             } else {
                 table.by.append(-1)
             }
-            table.ids.append(idIndex.map { record.displayString($0).trimmedWhitespace } ?? String(rowNumber))
+            table.ids.append(roles.idText(of: record, row: rows.recordsRead))
         }
+        table.rowErrors = rows.errors.kept
+        table.skippedRows = rows.errors.count
         return table
     }
 

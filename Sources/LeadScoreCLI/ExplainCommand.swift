@@ -118,36 +118,38 @@ struct ExplainCommand: ParsableCommand {
         if let leadID, idIndex == nil, Int(leadID).map({ $0 < 1 }) ?? true {
             throw ValidationError("Without an id column, a lead is found by its row number (the 'row' that score prints, from 1); got '\(leadID)'.")
         }
-        var record = CSVRecord()
-        var values: [ResolvedValue] = []
-        var row = 0
-        var reported = 0
-        while try reader.next(into: &record) {
-            row += 1
-            let rowID = idIndex.map { record.displayString($0).trimmedWhitespace } ?? "\(row)"
-            if let leadID, idIndex == nil ? Int(leadID) != row : rowID != leadID { continue }
-            let problem: InputError? = {
-                do { try resolver.resolve(record, into: &values); return nil } catch { return error as? InputError }
-            }()
-            if let problem {
-                if leadID != nil || dataOptions.onError == .fail { throw problem }
-                reported += 1
+        var roles = RowRoles(file: path, header: header, parser: parser)
+        if let idIndex { try roles.readID(header[idIndex]) }
+        // A lead asked for by id stops at its first problem; otherwise rows follow --on-error.
+        var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: leadID != nil ? .fail : dataOptions.onError)
+        let notAskedFor: ((CSVRecord, Int) -> Bool)? = leadID.map { leadID in
+            { record, row in idIndex == nil ? Int(leadID) != row : roles.idText(of: record, row: row) != leadID }
+        }
+        while true {
+            switch try rows.step(skipping: notAskedFor) {
+            case .end: break
+            case .rejected(let problem):
                 Terminal.note("not explained: \(problem.description)")
                 continue
+            case .row:
+                let record = rows.record
+                let e = explainer.explain(id: roles.idText(of: record, row: rows.recordsRead), values: rows.values, raw: { c in
+                    record.displayString(resolver.fieldIndex[c]).trimmedWhitespace
+                }, improvements: suggestions)
+                try emit(e, format: format ?? (leadID == nil ? .json : .text), out: out)
+                if leadID != nil { return 0 }
+                continue
             }
-            let e = explainer.explain(id: rowID, values: values, raw: { c in
-                record.displayString(resolver.fieldIndex[c]).trimmedWhitespace
-            }, improvements: suggestions)
-            try emit(e, format: format ?? (leadID == nil ? .json : .text), out: out)
-            if leadID != nil { return 0 }
+            break
         }
+        let row = rows.recordsRead
         if let leadID {
             if idIndex == nil {
                 throw InputError(file: path, value: leadID, message: "no row with this number: the file has \(row) data rows")
             }
             throw InputError(file: path, columnName: idColumn, value: leadID, message: "no lead with this id in the file")
         }
-        return reported
+        return rows.errors.count
     }
 
     private func explainPairs(_ pairs: [(String, String)], explainer: Explainer, parser: FieldParser, idColumn: String?) throws -> LeadExplanation {

@@ -279,15 +279,19 @@ public struct RowResolver: Sendable {
         }
     }
 
+    /// The error for a record whose field count is not the header's, or nil.
+    @inline(__always)
+    public func fieldCountError(_ record: CSVRecord) -> InputError? {
+        guard record.fieldCount != header.count else { return nil }
+        return .wrongFieldCount(file: file, line: record.line, found: record.fieldCount, expected: header.count)
+    }
+
     /// Resolves every design column of `record` into `values`.
     ///
     /// - Throws: an `InputError` naming line, column and value for a wrong field count or a value
     ///   that does not fit its column's type.
     public func resolve(_ record: CSVRecord, into values: inout [ResolvedValue]) throws(InputError) {
-        if record.fieldCount != header.count {
-            throw InputError(file: file, line: record.line, column: min(record.fieldCount, header.count + 1),
-                             message: "expected \(header.count) fields, found \(record.fieldCount)")
-        }
+        if let e = fieldCountError(record) { throw e }
         values.removeAll(keepingCapacity: true)
         for c in 0..<design.columns.count {
             let f = fieldIndex[c]

@@ -78,11 +78,10 @@ public struct LeadScorer: Sendable {
         let idIndex = resolver.header.count > model.design.columns.count ? resolver.header.count - 1 : nil
         let context = Scorer.Context(model: model, resolver: resolver, compiled: compiled, reasons: min(reasons, model.design.contributionCount),
                                      idIndex: idIndex, idName: idIndex.map { resolver.header[$0] } ?? "row",
-                                     failFast: true, writeErrors: false, jsonOutput: true, deferRowNumbers: false)
-        let source = LeadRecords(leads: leads, header: resolver.header)
+                                     policy: .fail, writeErrors: false, jsonOutput: true, deferRowNumbers: false)
+        var rows = context.rows(LeadRecords(leads: leads, header: resolver.header))
         var result = Scorer.ChunkResult(columns: model.design.columns.count)
-        var rowNumber = 0
-        context.process(source, into: &result, rowNumber: &rowNumber)
+        context.process(&rows, into: &result)
         if let failure = result.failure { throw failure }
         return result.output
     }
@@ -146,11 +145,11 @@ extension Scorer.Context {
     /// The per-row work of scoring with `model` through `resolver`: shared by `Scorer.run` (a file)
     /// and `LeadScorer` (leads of a request).
     init(model: LeadScoreModel, resolver: RowResolver, compiled: CompiledScorer, reasons: Int, idIndex: Int?, idName: String,
-         failFast: Bool, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool) {
+         policy: OnError, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool) {
         let design = model.design
         self.init(
             resolver: resolver, compiled: compiled, scorecard: model.scorecard,
-            reasons: reasons, idIndex: idIndex, failFast: failFast, writeErrors: writeErrors,
+            reasons: reasons, idIndex: idIndex, policy: policy, writeErrors: writeErrors,
             gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
             hasMissingTerm: design.columns.map { col in
                 if case .shape(let e) = col.kind { return e.missingTerm != nil }

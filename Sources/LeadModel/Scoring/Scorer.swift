@@ -84,7 +84,7 @@ public struct Scorer {
         let scorecard: Scorecard
         let reasons: Int
         let idIndex: Int?
-        let failFast: Bool
+        let policy: OnError
         let writeErrors: Bool
         let gradeBytes: [[UInt8]]
         let gradeFloors: [Double]
@@ -97,44 +97,40 @@ public struct Scorer {
         let lower: [Double]
         let upper: [Double]
 
-        /// Reads records from `reader` until it is exhausted or `limit` records were read.
-        func process(_ reader: some RecordSource, into r: inout ChunkResult, rowNumber: inout Int, limit: Int = .max) {
-            var record = CSVRecord()
-            var values: [ResolvedValue] = []
-            values.reserveCapacity(hasMissingTerm.count)
-            var count = 0
-            func report(_ error: InputError) {
-                let e = error.withLeadID(of: record, idIndex: idIndex)
+        /// The row stream of `source` as this run reads it (its policy, its id column).
+        func rows<Source: RecordSource>(_ source: Source) -> LeadRows<Source> {
+            var roles = RowRoles(file: resolver.file, header: resolver.header, parser: resolver.parser)
+            if let idIndex { roles.readID(at: idIndex) }
+            return LeadRows(source: source, roles: roles, resolver: resolver, policy: policy)
+        }
+
+        /// Reads records from `rows` until it is exhausted or `limit` records were read.
+        func process<Source: RecordSource>(_ rows: inout LeadRows<Source>, into r: inout ChunkResult, limit: Int = .max) {
+            let first = rows.recordsRead
+            defer { r.read += rows.recordsRead - first }
+            /// Counts a reported row; with --on-error fail it is the failure that stops the run.
+            func count(_ e: InputError, failure: Bool) {
                 r.reported += 1
                 if r.firstErrors.count < OnError.keptErrors { r.firstErrors.append(e) }
-                if failFast { r.failure = e; return }
-                if writeErrors { r.errorLines.append(contentsOf: CSVText.errorRow(e).utf8) }
+                if failure { r.failure = e } else if writeErrors { r.errorLines.append(contentsOf: CSVText.errorRow(e).utf8) }
             }
-            while count < limit && r.failure == nil {
-                let more: Bool
+            func reject(_ e: InputError) {
+                do { if case .rejected(let e) = try rows.reject(e) { count(e, failure: false) } } catch { count(error, failure: true) }
+            }
+            while rows.recordsRead - first < limit && r.failure == nil {
                 do {
-                    more = try reader.next(into: &record)
+                    switch try rows.step() {
+                    case .end: return
+                    case .rejected(let e): count(e, failure: false); continue
+                    case .row: break
+                    }
                 } catch {
-                    r.read += 1
-                    // A CSV record that failed to read has no id to report (the record holds the
-                    // previous one); a JSON line that failed sets the record to what it could read.
-                    if !(reader is JSONLinesReader) { record = CSVRecord() }
-                    report(error)
-                    // A JSON line that does not parse is one bad row; an unterminated CSV quote
-                    // swallows the rest of the input.
-                    if reader is JSONLinesReader { count += 1; rowNumber += 1; continue }
+                    count(error, failure: true)
                     return
                 }
-                guard more else { return }
-                count += 1
-                r.read += 1
-                rowNumber += 1
-                do {
-                    try resolver.resolve(record, into: &values)
-                } catch {
-                    report(error)
-                    continue
-                }
+                let rowNumber = rows.recordsRead
+                let record = rows.record
+                let values = rows.values
                 for c in 0..<values.count {
                     switch values[c] {
                     case .unseen: r.unseen[c] += 1
@@ -144,7 +140,7 @@ public struct Scorer {
                     }
                 }
                 if let idIndex, !record.withField(idIndex, { FieldParser.isValidUTF8($0) }) {
-                    report(InputError(file: reader.path, line: record.line, column: idIndex + 1, columnName: resolver.header[idIndex],
+                    reject(InputError(file: resolver.file, line: record.line, column: idIndex + 1, columnName: resolver.header[idIndex],
                                       value: record.displayString(idIndex), message: ValueProblem.invalidUTF8.message))
                     continue
                 }
@@ -152,7 +148,7 @@ public struct Scorer {
                 if eta.isNaN {
                     // Opposite infinite contributions (numbers near the largest double): no probability
                     // can be given, so the row is reported rather than written as "nan".
-                    report(InputError(file: reader.path, line: record.line,
+                    reject(InputError(file: resolver.file, line: record.line,
                                       message: "numbers too large for the model: the lead's log-odds is not a number"))
                     continue
                 }
@@ -273,7 +269,7 @@ public struct Scorer {
         let design = model.design
         let context = Context(
             model: model, resolver: resolver, compiled: CompiledScorer(model: model), reasons: options.reasons,
-            idIndex: idIndex, idName: idName, failFast: options.onError == .fail, writeErrors: errors != nil,
+            idIndex: idIndex, idName: idName, policy: options.onError, writeErrors: errors != nil,
             jsonOutput: options.jsonOutput, deferRowNumbers: idIndex == nil && chunker != nil)
         var unseen = [Int](repeating: 0, count: design.columns.count)
         var imputed = unseen
@@ -299,17 +295,22 @@ public struct Scorer {
             }
         }
 
-        if let reader {
-            var rowNumber = 0
+        /// One reader on this thread, 8,192 records at a time.
+        func scoreSequentially<Source: RecordSource>(_ reader: Source) throws {
+            var rows = context.rows(reader)
             while true {
                 var r = ChunkResult(columns: design.columns.count)
-                context.process(reader, into: &r, rowNumber: &rowNumber, limit: 8192)
+                context.process(&rows, into: &r, limit: 8192)
                 let done = r.read == 0 || r.failure != nil || r.read < 8192
                 try absorb(r)
                 if let csv = reader as? CSVReader { progress?(summary.rowsRead, csv.bytesConsumed, csv.sizeInBytes) }
                 if let jsonl = reader as? JSONLinesReader { progress?(summary.rowsRead, jsonl.bytesConsumed, jsonl.sizeInBytes) }
                 if done { break }
             }
+        }
+
+        if let reader {
+            try scoreSequentially(reader)
         } else if let chunker {
             // Pipelined: while the workers score batch k, this thread reads batch k+1 and writes
             // batch k−1's output, in input order.
@@ -328,8 +329,8 @@ public struct Scorer {
                         var r = ChunkResult(columns: columnCount)
                         let chunkReader = CSVReader(slice: batchChunks[k].slice, path: path, delimiter: delimiter,
                                                     firstLine: batchChunks[k].firstLine, firstIndex: 0)
-                        var rowNumber = 0
-                        context.process(chunkReader, into: &r, rowNumber: &rowNumber)
+                        var rows = context.rows(chunkReader)
+                        context.process(&rows, into: &r)
                         return r
                     }
                 }

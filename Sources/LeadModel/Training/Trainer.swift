@@ -102,8 +102,6 @@ public struct Trainer {
         var nTrain = 0
         var nHold = 0
         var rowErrors = pass.errors
-        var skipped = pass.badRows.count
-        let positiveBytes = Array(options.positive.utf8)
         let parallel = ScoringThreads.default > 1 && pass.plan.count > 1
             && encodeInParallel(path: path, display: display, pass: pass, resolver: resolver,
                                 xTrain: &xTrain, yTrain: &yTrain, xHold: &xHold, yHold: &yHold)
@@ -116,25 +114,14 @@ public struct Trainer {
             xHold = Matrix(rows: pass.holdoutRows, cols: k)
             let reader = try CSVReader(path: path, delimiter: options.delimiter)
             _ = try reader.readHeader()
-            var record = CSVRecord()
-            var values: [ResolvedValue] = []
-            while true {
-                // A record the first pass could not read (an unterminated quote) was reported there.
-                guard (try? reader.next(into: &record)) == true else { break }
-                if pass.badRows.contains(record.index) { continue }
-                do {
-                    try resolver.resolve(record, into: &values)
-                } catch {
-                    let e = error.withLeadID(of: record, idIndex: pass.idIndex)
-                    if options.onError == .fail { throw e }
-                    skipped += 1
-                    if rowErrors.count < OnError.keptErrors { rowErrors.append(e) }
-                    continue
-                }
-                var time: Double?
-                if let ti = pass.timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
-                let holdout = isHoldout(index: record.index, time: time)
-                let y: Double = record.withField(pass.targetIndex) { Array(FieldParser.trim($0)) == positiveBytes ? 1 : 0 }
+            var rows = LeadRows(source: reader, roles: pass.roles, resolver: resolver, policy: options.onError)
+            rows.recordLimit = pass.readableRecords
+            let badRows = pass.badRows
+            defer { rowErrors.append(rows.errors) }
+            while try rows.next(skipping: { record, _ in badRows.contains(record.index) }) {
+                let record = rows.record, values = rows.values
+                let holdout = isHoldout(index: record.index, time: rows.day)
+                let y = Double(rows.outcome)
                 if holdout {
                     guard nHold < xHold.rows else { continue }
                     encoder.encode(values, row: nHold, into: &xHold)
@@ -318,7 +305,7 @@ public struct Trainer {
             metrics: MetricsSummary(train: trainMetrics, holdout: holdMetrics),
             provenance: Provenance(
                 dataFile: display, dataSHA256: try fingerprint.value(), rowsRead: pass.records,
-                rowsSkipped: skipped, trainingRows: nTrain, holdoutRows: nHold,
+                rowsSkipped: rowErrors.count, trainingRows: nTrain, holdoutRows: nHold,
                 holdout: options.holdoutAfterText.map { "after \($0) by \(options.timeColumn ?? "?")" }
                     ?? (options.holdoutFraction > 0 ? "random \(options.holdoutFraction) (seed \(options.seed))" : "none"),
                 timeColumn: options.timeColumn,
@@ -341,6 +328,6 @@ public struct Trainer {
         if !infinite.isEmpty {
             model.notices.append("coefficients in original units beyond a 64-bit float, written as null: \(infinite.map { "'\($0)'" }.joined(separator: ", ")) (scores use the standardized coefficients and are not affected)")
         }
-        return TrainingOutcome(model: model, rowErrors: rowErrors, skippedRows: skipped)
+        return TrainingOutcome(model: model, rowErrors: rowErrors.kept, skippedRows: rowErrors.count)
     }
 }

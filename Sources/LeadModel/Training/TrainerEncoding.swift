@@ -17,8 +17,7 @@ extension Trainer {
         let denseCount = xTrain.denseTerms.count, groupCount = xTrain.groupTerms.count
         let nTrainTotal = xTrain.rows, nHoldTotal = xHold.rows
         let delimiter = options.delimiter
-        let targetIndex = pass.targetIndex, timeIndex = pass.timeIndex
-        let positiveBytes = Array(options.positive.utf8)
+        let roles = pass.roles, readable = pass.readableRecords
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
         var ok = true
         // Raw addresses (Sendable) of the storage every worker writes its own rows of.
@@ -60,17 +59,15 @@ extension Trainer {
                             defer { noLevels.deallocate() }
                             guard let denseBase else { return false }
                             let trainTarget = RowEncoder.Target(dense: denseBase, levels: levelBase ?? noLevels, rows: nTrainTotal)
-                            var record = CSVRecord()
-                            var values: [ResolvedValue] = []
+                            var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: .fail)
+                            rows.recordLimit = readable - chunk.firstRecord
                             while true {
-                                // A record the first pass could not read was reported there.
-                                guard (try? reader.next(into: &record)) == true else { break }
-                                if badRows.contains(record.index) { continue }
-                                guard (try? resolver.resolve(record, into: &values)) != nil else { return false }
-                                var time: Double?
-                                if let ti = timeIndex { time = record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } }
-                                let holdout = Trainer.isHoldout(index: record.index, time: time, seed: seed, fraction: fraction, after: after)
-                                let y: Double = record.withField(targetIndex) { FieldParser.trim($0).elementsEqual(positiveBytes) ? 1 : 0 }
+                                // A row the first pass did not foresee failing: the sequential pass reports it.
+                                guard let more = try? rows.next(skipping: { record, _ in badRows.contains(record.index) }) else { return false }
+                                guard more else { break }
+                                let values = rows.values
+                                let holdout = Trainer.isHoldout(index: rows.record.index, time: rows.day, seed: seed, fraction: fraction, after: after)
+                                let y = Double(rows.outcome)
                                 if holdout {
                                     guard holdRow < holdEnd, let xHoldBase, let yHoldBase else { return false }
                                     encoder.encode(values, row: holdRow, into: xHoldBase, rows: nHoldTotal)

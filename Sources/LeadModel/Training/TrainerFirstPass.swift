@@ -8,6 +8,7 @@ extension Trainer {
 
     struct FirstPass {
         var header: [String] = []
+        var roles = RowRoles(file: "", header: [], parser: FieldParser())
         var targetIndex = 0
         var idIndex: Int?
         var timeIndex: Int?
@@ -15,7 +16,9 @@ extension Trainer {
         var profiles: [ColumnProfile] = []
         var targetCounts: [String: (count: Int, line: Int)] = [:]
         var badRows = Set<Int>()
-        var errors: [InputError] = []
+        var errors = RowErrors(.fail)
+        /// Records up to the first one that cannot be read (an unterminated quote), which ends the input.
+        var readableRecords = Int.max
         var records = 0
         var trainingRows = 0
         var holdoutRows = 0
@@ -41,20 +44,19 @@ extension Trainer {
 
     func firstPass(path: String, display: String, parser: FieldParser) throws -> FirstPass {
         var pass = FirstPass()
+        pass.errors = RowErrors(options.onError)
         let chunker = try RecordChunker(path: path, delimiter: options.delimiter, chunkSize: 1 << 20)
         pass.header = try chunker.readHeader()
         let header = pass.header
-        let position = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        func column(_ name: String, _ role: String) throws -> Int {
-            guard let i = position[name] else {
-                throw InputError(file: display, line: 1, columnName: name,
-                                 message: "no \(role) column '\(name)' in the header; columns are: \(header.map { "'\($0)'" }.joined(separator: ", "))")
-            }
-            return i
-        }
-        pass.targetIndex = try column(options.target, "target")
-        if let id = options.idColumn { pass.idIndex = try column(id, "id") }
-        if let t = options.timeColumn { pass.timeIndex = try column(t, "time") }
+        var roles = RowRoles(file: display, header: header, parser: parser)
+        try roles.readTarget(TargetSpec(column: options.target, positive: options.positive, negatives: options.negatives))
+        if let id = options.idColumn { try roles.readID(id) }
+        if let t = options.timeColumn { try roles.readTime(t) }
+        func column(_ name: String, _ role: String) throws -> Int { try roles.locate(name, role: role) }
+        pass.roles = roles
+        pass.targetIndex = roles.target!
+        pass.idIndex = roles.id
+        pass.timeIndex = roles.time
         var excluded = Set<Int>()
         for e in options.exclude { excluded.insert(try column(e, "excluded")) }
         for name in options.types.keys { _ = try column(name, "--type") }
@@ -71,11 +73,8 @@ extension Trainer {
         }
         pass.profiles = pass.features.map { ColumnProfile(name: header[$0], levelLimit: options.maxLevels) }
         let overrides = pass.features.map { options.types[header[$0]] }
-        let positive = options.positive
-        let allowed = options.negatives.isEmpty ? nil : Set(options.negatives + [positive])
-
-        let scanner = FirstPassScanner(options: options, header: header, targetIndex: pass.targetIndex, timeIndex: pass.timeIndex, idIndex: pass.idIndex,
-                                       features: pass.features, overrides: overrides, allowed: allowed, parser: parser, display: display)
+        let scanner = FirstPassScanner(options: options, header: header, roles: roles,
+                                       features: pass.features, overrides: overrides, parser: parser, display: display)
         let threads = ScoringThreads.default
         var nextRecord = 0
         batches: while true {
@@ -107,7 +106,10 @@ extension Trainer {
                 for (index, error) in part.rejected {
                     try reject(error, index: index, into: &pass)
                 }
-                if part.stopped { break batches }
+                if part.stopped {
+                    pass.readableRecords = batch[k].1 + part.records - 1
+                    break batches
+                }
             }
             progress?("read \(pass.records) rows")
         }
@@ -115,9 +117,8 @@ extension Trainer {
     }
 
     func reject(_ error: InputError, index: Int, into pass: inout FirstPass) throws {
-        if options.onError == .fail { throw error }
+        try pass.errors.report(error)
         pass.badRows.insert(index)
-        if pass.errors.count < OnError.keptErrors { pass.errors.append(error) }
     }
 }
 
@@ -126,12 +127,9 @@ extension Trainer {
 struct FirstPassScanner: Sendable {
     let options: TrainingOptions
     let header: [String]
-    let targetIndex: Int
-    let timeIndex: Int?
-    let idIndex: Int?
+    let roles: RowRoles
     let features: [Int]
     let overrides: [ColumnType?]
-    let allowed: Set<String>?
     let parser: FieldParser
     let display: String
 
@@ -162,7 +160,7 @@ struct FirstPassScanner: Sendable {
         // (and retains its arrays) once per field.
         let parser = self.parser
         let features = self.features
-        let targetIndex = self.targetIndex, timeIndex = self.timeIndex
+        let targetIndex = roles.target!, timeIndex = roles.time
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
         let fieldCount = header.count
         let check = RowCheck(scanner: self)
@@ -223,25 +221,17 @@ struct FirstPassScanner: Sendable {
 
     /// The message for a row the first pass cannot use, naming line, column, value and the lead's id.
     func error(_ defect: RowDefect, _ record: CSVRecord) -> InputError {
-        describe(defect, record).withLeadID(of: record, idIndex: idIndex)
+        describe(defect, record).withLeadID(of: record, idIndex: roles.id)
     }
 
     private func describe(_ defect: RowDefect, _ record: CSVRecord) -> InputError {
-        let ti = targetIndex
         switch defect {
         case .fieldCount:
-            return InputError(file: display, line: record.line, column: min(record.fieldCount, header.count + 1),
-                              message: "expected \(header.count) fields, found \(record.fieldCount)")
-        case .missingTarget:
-            return InputError(file: display, line: record.line, column: ti + 1, columnName: header[ti],
-                              value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
-                              message: "the target value is missing")
-        case .targetNotAllowed:
-            return .unexpectedOutcome(file: display, line: record.line, column: ti + 1, columnName: header[ti],
-                                      value: record.withField(ti) { String(decoding: FieldParser.trim($0), as: UTF8.self) },
-                                      positive: options.positive, negatives: options.negatives)
-        case .badTime(let tix):
-            return .notADate(file: display, line: record.line, column: tix + 1, columnName: header[tix], value: record.displayString(tix))
+            return .wrongFieldCount(file: display, line: record.line, found: record.fieldCount, expected: header.count)
+        case .badTarget:
+            return roles.outcomeError(record)
+        case .badTime:
+            return roles.timeError(record)
         case .badValue(let f, let message):
             return InputError(file: display, line: record.line, column: f + 1, columnName: header[f],
                               value: record.displayString(f).trimmedWhitespace, message: message)
@@ -251,9 +241,10 @@ struct FirstPassScanner: Sendable {
 
 /// Why the first pass cannot use a row (the message is built only for such a row).
 enum RowDefect {
-    case fieldCount, missingTarget, targetNotAllowed
-    /// The time column (at this field) holds no date.
-    case badTime(field: Int)
+    /// A field count that is not the header's; a target value missing or unexpected (`RowRoles.outcome`).
+    case fieldCount, badTarget
+    /// The time column holds no date.
+    case badTime
     /// A feature field that is not valid UTF-8 or does not fit its `--type`.
     case badValue(field: Int, message: String)
 }
@@ -263,31 +254,27 @@ enum RowDefect {
 /// arrays the threads share (their reference counts then bounced between the cores).
 final class RowCheck {
     let parser: FieldParser
-    let targetIndex: Int
+    let roles: RowRoles
     let features: [Int]
     let overrides: [ColumnType?]
     let hasOverrides: Bool
     let timeIndex: Int?
-    let allowed: Set<String>?
 
     init(scanner: FirstPassScanner) {
         parser = scanner.parser
-        targetIndex = scanner.targetIndex
+        roles = scanner.roles
         features = scanner.features
         overrides = scanner.overrides
         hasOverrides = overrides.contains { $0 != nil }
-        timeIndex = scanner.timeIndex
-        allowed = scanner.allowed
+        timeIndex = scanner.roles.time
     }
 
     /// The first defect of a record with the right field count, in the order the messages were
     /// always given: target missing, target not allowed, time, UTF-8, `--type`. `time` is the parsed
     /// time column (nil when there is none or it is not a date).
     func defect(_ fields: CSVRecord.Fields, time: Double?) -> RowDefect? {
-        let target = FieldParser.trim(fields[targetIndex])
-        if parser.isMissing(target) { return .missingTarget }
-        if let allowed, !allowed.contains(String(decoding: target, as: UTF8.self)) { return .targetNotAllowed }
-        if let timeIndex, time == nil { return .badTime(field: timeIndex) }
+        if roles.outcome(FieldParser.trim(fields[roles.target!])) == nil { return .badTarget }
+        if timeIndex != nil, time == nil { return .badTime }
         for f in features where !FieldParser.isValidUTF8(fields[f]) {
             return .badValue(field: f, message: ValueProblem.invalidUTF8.message)
         }

@@ -133,19 +133,11 @@ public struct ProfiledLeads: Sendable {
         let known: [Set<String>?] = model.design.columns.map { column in
             checkUnseen ? column.categorical.map { Set($0.groups.flatMap { [$0.value] + ($0.pooled ?? []) }) } : nil
         }
-        var record = CSVRecord()
-        var values: [ResolvedValue] = []
-        while true {
-            do {
-                guard try reader.next(into: &record) else { break }
-                if let keep, !keep(record) { continue }
-                try resolver.resolve(record, into: &values)
-            } catch {
-                if !skipBadRows { throw error }
-                leads.skippedRows += 1
-                if leads.rowErrors.count < 100 { leads.rowErrors.append(error) }
-                continue
-            }
+        let roles = RowRoles(file: path, header: header, parser: parser)
+        var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: skipBadRows ? .skip : .fail)
+        while try rows.next(skipping: keep.map { keep in { record, _ in !keep(record) } }) {
+            let record = rows.record
+            var values = rows.values
             for c in 0..<n {
                 let isMissing = record.withField(resolver.fieldIndex[c]) { parser.isMissing(FieldParser.trim($0)) }
                 leads.missing[c].append(isMissing)
@@ -163,6 +155,8 @@ public struct ProfiledLeads: Sendable {
             let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
             leads.score.append(model.scorecard.score(logOdds: eta))
         }
+        leads.skippedRows = rows.errors.count
+        leads.rowErrors = rows.errors.kept
         return leads
     }
 }
