@@ -107,6 +107,34 @@ import Testing
         #expect(try server.request("POST", "/v1/score", body: jsonl).status == 400)
     }
 
+    /// A JSON Lines body of 64 KB or more is read in two halves on two threads: the leads, their
+    /// numbers and the lines errors name are those of one reading.
+    @Test func largeJSONLinesBodiesReadInTwoHalvesAsOne() throws {
+        let server = try ServeProcess(model: Self.model)
+        let leads = Self.newLeadsJSONL(limit: 1000, dropping: ["lead_id"])
+        #expect(leads.text.utf8.count > 2 * 64 * 1024)
+        var lines = leads.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.insert("", at: 10)  // a blank line in the first half: still a line
+        let body = lines.joined(separator: "\n")
+        let expected = try Self.cliScores(body)
+        let r = try server.request("POST", "/v1/score", body: body)
+        #expect(r.status == 200)
+        #expect(r.text == expected)
+        #expect(r.text.split(separator: "\n").last?.hasPrefix("{\"row\":\"1000\",") == true)
+        // A value that does not fit on physical line 902 (lead 901), in the second half.
+        var bad = lines
+        bad[901] = bad[901].replacingOccurrences(of: "\"company_size\":", with: "\"company_size\":\"big\",\"x\":")
+        let refused = try server.request("POST", "/v1/score", body: bad.joined(separator: "\n"))
+        #expect(refused.status == 422, "\(refused.text)")
+        #expect(refused.json["line"] as? Int == 902 && refused.json["value"] as? String == "big", "\(refused.text)")
+        // A number only JSONSerialization reads as `score` does (5.0), in the second half: the whole
+        // body is read that way, the same bytes.
+        var unusual = lines
+        unusual[950] = unusual[950].replacingOccurrences(of: "\"page_views\":", with: "\"page_views\":5.0,\"y\":")
+        let body2 = unusual.joined(separator: "\n")
+        #expect(try server.request("POST", "/v1/score", body: body2).text == (try Self.cliScores(body2)))
+    }
+
     @Test func leadsWithoutAnIDAreNumberedAsScoreNumbersRows() throws {
         let server = try ServeProcess(model: Self.model)
         let leads = Self.newLeadsJSONL(limit: 30, dropping: ["lead_id"])
