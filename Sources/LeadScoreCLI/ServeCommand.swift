@@ -12,7 +12,8 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Routes:
               POST /v1/score     one lead (a JSON object), many (an array, or JSON Lines): the rows of \
-            'score --format jsonl --reasons K', byte for byte (?reasons=K, default 3)
+            'score --format jsonl --reasons K', byte for byte (?reasons=K, default 3); a CSV body \
+            (Content-Type: text/csv, header line first): the CSV of 'score --reasons K' on it
               POST /v1/explain   one lead (a JSON object): the JSON of 'explain --format json' (?suggestions=N)
               GET  /v1/model     version, columns, grades, fingerprint
               GET  /healthz      200 while serving
@@ -27,6 +28,7 @@ struct ServeCommand: ParsableCommand {
             Example:
               leadscore serve --model models/leads.json --port 8080
               curl -s localhost:8080/v1/score -d '{"lead_id": "L1", "lead_source": "referral", …}'
+              curl -s localhost:8080/v1/score -H 'Content-Type: text/csv' --data-binary @leads.csv > scored.csv
             """
     )
 
