@@ -236,5 +236,10 @@ import Testing
             models.append(CLI.read(out))
         }
         #expect(!models[0].isEmpty && models[0] == models[1])
+        // The drift profile is of the rows training used: not of the rows it skipped (the one with
+        // outcome 'maybe' reads fine otherwise).
+        let model = try JSONSerialization.jsonObject(with: Data(models[0].utf8)) as? [String: Any]
+        let profile = model?["training_profile"] as? [String: Any], provenance = model?["provenance"] as? [String: Any]
+        #expect(profile?["rows"] as? Int != nil && profile?["rows"] as? Int == provenance?["training_rows"] as? Int)
     }
 }

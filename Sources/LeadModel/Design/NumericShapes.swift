@@ -164,15 +164,19 @@ public struct ShapePlan {
                                           minimum: values[0], maximum: values[values.count - 1],
                                           average: linear.mean)
                 var sum = [Double](repeating: 0, count: terms.count), sumSquares = sum
-                for v in values {
-                    let b = probe.basisValues(v)
-                    for j in 0..<terms.count { sum[j] += b[j] }
-                }
                 let count = Double(values.count)
-                let means = sum.map { $0 / count }
-                for v in values {
-                    let b = probe.basisValues(v)
-                    for j in 0..<terms.count { sumSquares[j] += (b[j] - means[j]) * (b[j] - means[j]) }
+                var means: [Double] = []
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
+                    let b = b.baseAddress!
+                    for v in values {
+                        probe.writeBasis(v, into: b)
+                        for j in 0..<terms.count { sum[j] += b[j] }
+                    }
+                    means = sum.map { $0 / count }
+                    for v in values {
+                        probe.writeBasis(v, into: b)
+                        for j in 0..<terms.count { sumSquares[j] += (b[j] - means[j]) * (b[j] - means[j]) }
+                    }
                 }
                 // A basis function constant over the training values (heavy ties) keeps scale 1.
                 let scales = sumSquares.map { s -> Double in let sd = (s / count).squareRoot(); return sd > 0 && sd.isFinite ? sd : 1 }
@@ -244,14 +248,42 @@ public struct ShapePlan {
         }
         let intercept = out.densePosition[design.termCount]
         for i in 0..<n { out.dense[i, intercept] = 1 }
-        let dense = x.dense
-        for (c, source) in sources.enumerated() {
-            guard let e = reading.columns[source].numeric else { continue }
-            let value = x.densePosition[e.term], missing = x.densePosition[e.missingTerm!]
-            let col = design.columns[c]
-            for i in 0..<n {
-                let v: ResolvedValue = dense[i, missing] == 1 ? .missing : .number(dense[i, value])
-                col.forEachTerm(v) { t, z in out.dense[i, out.densePosition[t]] = z }
+        // Each numeric column writes its own dense columns: the columns run on every core.
+        let numeric = sources.indices.filter { reading.columns[sources[$0]].numeric != nil }
+        let positions = out.densePosition
+        x.dense.storage.withUnsafeBufferPointer { from in
+            out.dense.storage.withUnsafeMutableBufferPointer { to in
+                let source = UInt(bitPattern: from.baseAddress), target = UInt(bitPattern: to.baseAddress)
+                _ = ParallelMap.run(numeric.count, threads: ScoringThreads.default) { k -> Bool in
+                    guard let from = UnsafePointer<Double>(bitPattern: source), let to = UnsafeMutablePointer<Double>(bitPattern: target) else { return false }
+                    let c = numeric[k]
+                    let e = reading.columns[sources[c]].numeric!
+                    let value = from + x.densePosition[e.term] * n, missing = from + x.densePosition[e.missingTerm!] * n
+                    if case .shape(let shape) = design.columns[c].kind {
+                        // What `ShapeEncoding.forEachTerm` writes, without copying the encoding per row.
+                        let terms = shape.terms.map { to + positions[$0] * n }
+                        let indicator = shape.missingTerm.map { to + positions[$0] * n }
+                        let means = shape.means, scales = shape.scales
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
+                            let b = b.baseAddress!
+                            for i in 0..<n {
+                                if missing[i] == 1 {
+                                    indicator?[i] = 1
+                                    continue
+                                }
+                                shape.writeBasis(value[i], into: b)
+                                for j in 0..<terms.count { terms[j][i] = (b[j] - means[j]) / scales[j] }
+                            }
+                        }
+                    } else {
+                        let col = design.columns[c]
+                        for i in 0..<n {
+                            let v: ResolvedValue = missing[i] == 1 ? .missing : .number(value[i])
+                            col.forEachTerm(v) { t, z in to[positions[t] * n + i] = z }
+                        }
+                    }
+                    return true
+                }
             }
         }
         return out

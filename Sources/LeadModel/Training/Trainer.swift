@@ -317,10 +317,13 @@ public struct Trainer {
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
-        // The training leads' profile for `drift`: a third read of the file, training rows only.
-        let timeIndex = pass.timeIndex
-        model.trainingProfile = try TrainingProfile.measure(model: model, path: path, delimiter: options.delimiter, extraMissing: options.extraMissing) { record in
-            !isHoldout(index: record.index, time: timeIndex.flatMap { ti in record.withField(ti) { FieldParser.date(FieldParser.trim($0)) } })
+        // The training leads' profile for `drift`: a third read of the file (in parallel chunks),
+        // training rows only.
+        let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
+        model.trainingProfile = try TrainingProfile.measure(
+            model: model, path: path, display: display, header: pass.header, timeIndex: pass.timeIndex,
+            delimiter: options.delimiter, extraMissing: options.extraMissing, plan: pass.plan, readable: pass.readableRecords, badRows: pass.badRows) { record, day in
+            !Trainer.isHoldout(index: record.index, time: day, seed: seed, fraction: fraction, after: after)
         }
         stage("training profile")
         let infinite = model.coefficients.original.filter { !$0.coefficient.isFinite }.map(\.term)

@@ -1,5 +1,6 @@
 import Foundation
 import LeadData
+import LeadSupport
 #if canImport(Glibc)
 import Glibc
 #else
@@ -123,41 +124,67 @@ public struct ProfiledLeads: Sendable {
         let reader = try CSVReader(path: path, delimiter: delimiter)
         let header = try reader.readHeader()
         let resolver = try RowResolver(design: model.design, header: header, file: path, parser: parser)
-        let compiled = CompiledScorer(model: model)
+        var leads = ProfiledLeads(columns: model.design.columns.count)
+        let roles = RowRoles(file: path, header: header, parser: parser)
+        var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: skipBadRows ? .skip : .fail)
+        try leads.read(&rows, model: model, compiled: CompiledScorer(model: model), checkUnseen: checkUnseen,
+                       skipping: keep.map { keep in { record, _ in !keep(record) } })
+        leads.skippedRows = rows.errors.count
+        leads.rowErrors = rows.errors.kept
+        return leads
+    }
+
+    init(columns n: Int) {
+        levels = Array(repeating: [], count: n)
+        numbers = Array(repeating: [], count: n)
+        missing = Array(repeating: [], count: n)
+        score = []
+    }
+
+    /// Appends the usable leads of `rows` that `skipping` does not skip: each column's level or
+    /// number, whether its field was missing, and the score.
+    mutating func read<Source: RecordSource>(_ rows: inout LeadRows<Source>, model: LeadScoreModel, compiled: CompiledScorer,
+                                             checkUnseen: Bool, skipping: ((CSVRecord, Int) -> Bool)?) throws(InputError) {
         let n = model.design.columns.count
-        var leads = ProfiledLeads(levels: Array(repeating: [], count: n), numbers: Array(repeating: [], count: n),
-                                  missing: Array(repeating: [], count: n), score: [])
+        let resolver = rows.resolver, parser = resolver.parser
         // Categorical columns: every level seen in training (pooled ones included), to tell a level
         // never seen from one the model pools, whatever the column's policy for unseen levels.
         // (Training rows need no check: every level they hold is one of the design's, by construction.)
         let known: [Set<String>?] = model.design.columns.map { column in
             checkUnseen ? column.categorical.map { Set($0.groups.flatMap { [$0.value] + ($0.pooled ?? []) }) } : nil
         }
-        let roles = RowRoles(file: path, header: header, parser: parser)
-        var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: skipBadRows ? .skip : .fail)
-        while try rows.next(skipping: keep.map { keep in { record, _ in !keep(record) } }) {
+        while try rows.next(skipping: skipping) {
             let record = rows.record
             var values = rows.values
             for c in 0..<n {
                 let isMissing = record.withField(resolver.fieldIndex[c]) { parser.isMissing(FieldParser.trim($0)) }
-                leads.missing[c].append(isMissing)
+                missing[c].append(isMissing)
                 if let levels = known[c], case .level = values[c] {
                     let raw = isMissing ? "" : record.displayString(resolver.fieldIndex[c]).trimmedWhitespace
                     if !levels.contains(raw) { values[c] = .unseen }
                 }
                 switch values[c] {
-                case .level(let g): leads.levels[c].append(Int32(g)); leads.numbers[c].append(.nan)
-                case .unseen: leads.levels[c].append(-1); leads.numbers[c].append(.nan)
-                case .number(let x): leads.levels[c].append(-2); leads.numbers[c].append(x)
-                case .missing: leads.levels[c].append(-2); leads.numbers[c].append(.nan)
+                case .level(let g): levels[c].append(Int32(g)); numbers[c].append(.nan)
+                case .unseen: levels[c].append(-1); numbers[c].append(.nan)
+                case .number(let x): levels[c].append(-2); numbers[c].append(x)
+                case .missing: levels[c].append(-2); numbers[c].append(.nan)
                 }
             }
             let eta = values.withUnsafeBufferPointer { compiled.logOdds($0) }
-            leads.score.append(model.scorecard.score(logOdds: eta))
+            score.append(model.scorecard.score(logOdds: eta))
         }
-        leads.skippedRows = rows.errors.count
-        leads.rowErrors = rows.errors.kept
-        return leads
+    }
+
+    /// Adds the leads of a later stretch of the file.
+    mutating func append(_ other: ProfiledLeads) {
+        for c in levels.indices {
+            levels[c] += other.levels[c]
+            numbers[c] += other.numbers[c]
+            missing[c] += other.missing[c]
+        }
+        score += other.score
+        skippedRows += other.skippedRows
+        rowErrors += other.rowErrors.prefix(OnError.keptErrors - rowErrors.count)
     }
 }
 
@@ -183,12 +210,40 @@ extension TrainingProfile {
 
 
 extension TrainingProfile {
-    /// The profile of the leads of `path` that `keep` accepts (training rows), read through `model`'s
-    /// design; rows that cannot be read are left out (training reported them).
-    static func measure(model: LeadScoreModel, path: String, delimiter: UInt8, extraMissing: [String],
-                        keep: @escaping (CSVRecord) -> Bool) throws -> TrainingProfile {
-        let leads = try ProfiledLeads.load(path: path, model: model, delimiter: delimiter, extraMissing: extraMissing,
-                                           skipBadRows: true, checkUnseen: false, keep: keep)
+    /// The profile of the training rows of `path`, read again chunk by chunk on every core (the
+    /// chunks training's first pass planned, merged in file order, so the profile is the same at
+    /// any thread count). `isTraining` says whether a usable row is a training row (not holdout);
+    /// `badRows` (reported by training) and records from `readable` on are left out.
+    static func measure(model: LeadScoreModel, path: String, display: String, header: [String], timeIndex: Int?, delimiter: UInt8, extraMissing: [String],
+                        plan: [Trainer.ChunkPlan], readable: Int, badRows: Set<Int>,
+                        isTraining: @escaping @Sendable (CSVRecord, Double?) -> Bool) throws -> TrainingProfile {
+        let parser = FieldParser(extraMissing: model.missingMarkers + extraMissing)
+        let resolver = try RowResolver(design: model.design, header: header, file: display, parser: parser)
+        let roles = RowRoles(file: display, header: header, parser: parser)
+        let compiled = CompiledScorer(model: model)
+        let columns = model.design.columns.count
+        let parts = ParallelMap.run(plan.count, threads: ScoringThreads.default) { c -> Result<ProfiledLeads, InputError> in
+            let chunk = plan[c]
+            var leads = ProfiledLeads(columns: columns)
+            do throws(InputError) {
+                let bytes = try ByteBuffer.read(path: path, offset: chunk.offset, length: chunk.length)
+                let reader = CSVReader(slice: ByteSlice(bytes), path: display, delimiter: delimiter,
+                                       firstLine: chunk.firstLine, firstIndex: chunk.firstRecord)
+                // Rows training used are usable here; any other was reported by training.
+                var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: .skip)
+                rows.recordLimit = readable - chunk.firstRecord
+                try leads.read(&rows, model: model, compiled: compiled, checkUnseen: false) { record, _ in
+                    if badRows.contains(record.index) { return true }
+                    let day = timeIndex.flatMap { t in record.withField(t) { FieldParser.date(FieldParser.trim($0)) } }
+                    return !isTraining(record, day)
+                }
+                return .success(leads)
+            } catch {
+                return .failure(error)
+            }
+        }
+        var leads = ProfiledLeads(columns: columns)
+        for part in parts { leads.append(try part.get()) }
         return .of(model: model, levels: leads.levels, numbers: leads.numbers, missing: leads.missing, score: leads.score)
     }
 }
