@@ -348,6 +348,9 @@ public struct SegmentMiner {
             // A column the model already shapes (a spline or monotone shape) is not to be binned:
             // the gap is a misfit of the shape, which more knots can follow; a straight line gets a spline.
             if case .shape(let shape) = table.design.columns.first(where: { $0.name == c.column })?.kind {
+                if case .bins(let b) = shape.basis {
+                    return "\(c.column) in \(range) is rejected \(direction) often than its \(b.cuts.count + 1) bins predict: retrain with more bins (train --bins \(b.cuts.count + 6)) or a spline (train --numeric \(c.column)=spline)"
+                }
                 let knots = if case .spline(let s) = shape.basis { s.knots.count } else { 5 }
                 if knots < 7 {
                     return "\(c.column) in \(range) is rejected \(direction) often than its shape predicts: retrain with more knots (train --knots \(knots + 1))"

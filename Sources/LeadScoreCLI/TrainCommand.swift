@@ -87,13 +87,18 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("""
         How numeric columns enter the model: spline (default: a natural cubic spline with knots at \
-        training quantiles, values clamped to the training range) or linear (one standardized term). \
-        COLUMN=spline|linear overrides one column (repeatable), e.g. --numeric employees=linear.
-        """, valueName: "spline|linear|column=kind"))
+        training quantiles, values clamped to the training range), linear (one standardized term) or \
+        bins (a step function: --bins equal-count bins at training quantiles, each of at least \
+        --min-level-count leads). COLUMN=spline|linear|bins overrides one column (repeatable), e.g. \
+        --numeric employees=bins.
+        """, valueName: "spline|linear|bins|column=kind"))
     var numeric: [String] = []
 
     @Option(help: ArgumentHelp("Knots of each spline, 3 to 7, at Harrell's quantiles (5: the 5, 27.5, 50, 72.5 and 95th percentiles). Fewer are used when ties make them coincide.", valueName: "n"))
     var knots = 5
+
+    @Option(help: ArgumentHelp("Bins of each --numeric bins column, 2 to 50, cut at training quantiles (10: deciles). Fewer when ties make cuts coincide or a bin would hold fewer than --min-level-count leads.", valueName: "n"))
+    var bins = 10
 
     @Option(help: ArgumentHelp("""
         Fit COLUMN as a monotone shape (repeatable): piecewise linear between its training quantiles, \
@@ -197,18 +202,20 @@ struct TrainCommand: ParsableCommand {
         try requireDistinctOutputs([("--out", out ?? TrainCommand.defaultPath(for: file)), ("--errors", errors)])
     }
 
-    /// --numeric, --knots and --monotone as `ShapeOptions`.
+    /// --numeric, --knots, --bins and --monotone as `ShapeOptions`.
     func shapeOptions() throws -> ShapeOptions {
         var shapes = ShapeOptions()
         for n in numeric {
             let parts = n.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let kind = ShapeOptions.Numeric(rawValue: parts[parts.count - 1]), parts.allSatisfy({ !$0.isEmpty }) else {
-                throw ValidationError("--numeric takes spline or linear, or COLUMN=spline|linear for one column; got '\(n)'.")
+                throw ValidationError("--numeric takes spline, linear or bins, or COLUMN=spline|linear|bins for one column; got '\(n)'.")
             }
             if parts.count == 1 { shapes.numeric = kind } else { shapes.columns[parts[0]] = kind }
         }
         guard (3...7).contains(knots) else { throw ValidationError("--knots must be 3 to 7 (Harrell's quantiles are defined for those), got \(knots).") }
         shapes.knots = knots
+        guard (2...50).contains(bins) else { throw ValidationError("--bins must be 2 to 50, got \(bins).") }
+        shapes.bins = bins
         for m in monotone {
             let parts = m.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let direction = MonotoneRamp.Direction(rawValue: parts[1]) else {

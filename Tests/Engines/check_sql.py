@@ -164,6 +164,16 @@ def build_cases(binary, work):
     if len(fitted) != 3 or not all(i["cells"] for i in fitted):
         sys.exit(f"the interactions case's model has {len(fitted)} interactions with terms, expected 3")
     cases += [("interactions", m, d, 5, []), ("interactions-tables", m, d, 5, ["--levels-table", "always"])]
+    # Numbers as bins (train --numeric bins): step terms at training quantiles, values beyond the
+    # training range clamped, missing values as their own term; one column kept a spline.
+    m, d = train("bins", ["lead_id", "created", "plan", "region", "trial", "vip", "visits", "spend"], mixed_rows,
+                 "outcome", "won", ["--missing", "Select", "--min-level-count", "5", "--numeric", "bins", "--bins", "6",
+                                    "--numeric", "visits=spline"], 3000, 2000, 4)
+    with open(m, encoding="utf-8") as f:
+        kinds = [c["shape"]["kind"] for c in json.load(f)["design"]["columns"] if "shape" in c]
+    if "bins" not in kinds:
+        sys.exit(f"the bins case's model has no bins (shapes: {kinds})")
+    cases += [("bins", m, d, 4, [])]
     return cases
 
 

@@ -77,6 +77,7 @@ enum RandomLeads {
             o.holdoutFraction = 0
             o.minLevelCount = 5
             o.penalty = seed % 2 == 0 ? .l2 : .none
+            o.shapes.numeric = [.spline, .linear, .bins][seed % 3]
             let model: LeadScoreModel
             do { model = try Trainer(options: o).train().model } catch {
                 Issue.record("seed \(seed): training failed: \(error)")

@@ -31,7 +31,7 @@ import LinearAlgebra
     }
 
     /// Random models with one or two interactions between random columns (every pairing of
-    /// numeric, categorical and yes/no), random leads (unseen levels, gaps, numbers far outside the
+    /// numeric, categorical and yes/no; numbers as splines, straight lines or bins), random leads (unseen levels, gaps, numbers far outside the
     /// training range): contributions add up to the log-odds (1e-9) and points, the compiled scorer
     /// agrees with explain (1e-12) and gives the same reason codes, and the file reads back to the
     /// same bytes.
@@ -46,6 +46,7 @@ import LinearAlgebra
             o.minLevelCount = 5
             o.penalty = seed % 4 == 0 ? .none : .l2
             if seed % 5 == 0 { o.shapes.columns = Dictionary(uniqueKeysWithValues: features.map { ($0, .linear) }) }
+            if seed % 5 == 1 { o.shapes.numeric = .bins; o.shapes.bins = 2 + seed % 9 }
             let a = seed % features.count, b = (a + 1 + (seed / 7) % (features.count - 1)) % features.count
             o.interactions = [InteractionPair(features[a], features[b])]
             if features.count >= 3 {

@@ -13,8 +13,9 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--numeric", "curvy"], "--numeric takes spline or linear"),
-        (["--numeric", "=linear"], "--numeric takes spline or linear"),
+        (["--numeric", "curvy"], "--numeric takes spline, linear or bins"),
+        (["--numeric", "=linear"], "--numeric takes spline, linear or bins"),
+        (["--bins", "1"], "--bins must be 2 to 50"),
         (["--knots", "9"], "--knots must be 3 to 7"),
         (["--monotone", "page_views=up"], "--monotone takes COLUMN=increasing|decreasing"),
         (["--monotone", "page_views"], "--monotone takes COLUMN=increasing|decreasing"),
@@ -23,6 +24,38 @@ import Testing
         let r = try train(args)
         #expect(r.status == 64, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    /// `--numeric COLUMN=bins`: step terms at training quantiles, each bin holding at least
+    /// --min-level-count training leads, named by their cut in drivers; a value beyond the training
+    /// range scores as the range's end.
+    @Test func binsReachTheModelDriversAndScores() throws {
+        let r = try train(["--numeric", "company_size=bins", "--bins", "5", "--min-level-count", "500"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.json"))) as! [String: Any]
+        let columns = (model["design"] as! [String: Any])["columns"] as! [[String: Any]]
+        let size = try #require(columns.first { $0["name"] as? String == "company_size" }?["shape"] as? [String: Any])
+        #expect(size["kind"] as? String == "bins")
+        let cuts = try #require(size["cuts"] as? [Double])
+        #expect((1...4).contains(cuts.count) && cuts == cuts.sorted())
+        // Every bin holds at least 500 of the training leads.
+        let values = CLI.read(CLI.root + "/datasets/leads.csv").split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[5])! }
+        let edges = [-Double.infinity] + cuts + [Double.infinity]
+        for b in 0..<(edges.count - 1) {
+            let count = values.filter { $0 >= edges[b] && $0 < edges[b + 1] }.count
+            #expect(count >= 500, "bin \(b) [\(edges[b]), \(edges[b + 1])) holds \(count)")
+        }
+        let drivers = try CLI.run(["drivers", "--model", dir + "/m.json"])
+        #expect(drivers.stdout.contains("company_size>=\(Int(cuts[0]))"), "\(drivers.stdout)")
+        #expect(drivers.stdout.contains("\(cuts.count + 1) bins"))
+        // Beyond the training maximum: the top bin, the same score as the maximum itself.
+        let maximum = Int(values.max()!)
+        let header = "lead_source,industry,country,company_size,job_level,email_type,page_views,days_since_last_activity,webinar_attended,budget_confirmed,marketing_touches,newsletter"
+        let leads = dir + "/far.csv"
+        CLI.write([header, "event,retail,US,\(maximum),manager,corporate,5,8,no,no,3,yes", "event,retail,US,\(maximum * 1000),manager,corporate,5,8,no,no,3,yes"].joined(separator: "\n") + "\n", to: leads)
+        let scored = try CLI.run(["score", leads, "--model", dir + "/m.json", "--quiet"])
+        let rows = scored.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+        #expect(rows.count == 2 && rows[0] == rows[1], "\(scored.stdout)")
     }
 
     @Test func anUnknownColumnIsNamed() throws {

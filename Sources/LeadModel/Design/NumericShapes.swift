@@ -9,6 +9,8 @@ public struct ShapeOptions: Sendable, Equatable {
         case spline
         /// One standardized term: a straight line.
         case linear
+        /// A step function: bins at training quantiles (`--bins`), the lowest the baseline.
+        case bins
     }
 
     /// The default for every numeric column.
@@ -17,6 +19,8 @@ public struct ShapeOptions: Sendable, Equatable {
     public var columns: [String: Numeric] = [:]
     /// Knots of a spline (3 to 7; Harrell's quantiles for that count).
     public var knots = 5
+    /// Bins of `--numeric bins` (2 to 50; equal-count at the training quantiles).
+    public var bins = 10
     /// Columns fitted as monotone shapes (`--monotone page_views=increasing`).
     public var monotone: [String: MonotoneRamp.Direction] = [:]
 
@@ -28,6 +32,7 @@ public struct ShapeOptions: Sendable, Equatable {
     public var record: [String: String] {
         var r = ["numeric": numeric.rawValue, "knots": "\(knots)"]
         if !columns.isEmpty { r["numeric_columns"] = columns.keys.sorted().map { "\($0)=\(columns[$0]!.rawValue)" }.joined(separator: ",") }
+        if numeric == .bins || columns.values.contains(.bins) { r["bins"] = "\(bins)" }
         if !monotone.isEmpty { r["monotone"] = monotone.keys.sorted().map { "\($0)=\(monotone[$0]!.rawValue)" }.joined(separator: ",") }
         return r
     }
@@ -138,6 +143,12 @@ public struct ShapePlan {
                 if let direction = options.monotone[col.name] {
                     if let points = MonotoneRamp.breakpoints(sortedValues: values, knots: options.knots) {
                         shape = .monotone(MonotoneRamp(breakpoints: points, direction: direction))
+                    }
+                } else if options.numeric(for: col.name) == .bins {
+                    if let cuts = QuantileBins.cuts(sortedValues: values, bins: options.bins, minCount: minLevelCount) {
+                        shape = .bins(QuantileBins(cuts: cuts))
+                    } else {
+                        notices.append("column '\(col.name)': too few distinct values for bins of at least \(minLevelCount) leads; entered as a straight line")
                     }
                 } else if options.numeric(for: col.name) == .spline {
                     if let knots = RestrictedCubicSpline.knots(sortedValues: values, count: options.knots) {

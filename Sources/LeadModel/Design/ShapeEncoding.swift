@@ -9,6 +9,7 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
     public enum Basis: Sendable, Equatable {
         case spline(RestrictedCubicSpline)
         case monotone(MonotoneRamp)
+        case bins(QuantileBins)
     }
 
     public var basis: Basis
@@ -70,6 +71,7 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
         switch basis {
         case .spline(let s): s.write(clamped(x), into: out)
         case .monotone(let r): r.write(clamped(x), into: out)
+        case .bins(let b): b.write(clamped(x), into: out)
         }
     }
 
@@ -111,18 +113,24 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
     }
 
     /// The name of basis term j: `column` for the first (linear, or first ramp) term, then
-    /// `column:rcs1`, `column:rcs2`… (spline) or `column:ramp2`… (monotone).
+    /// `column:rcs1`, `column:rcs2`… (spline), `column:ramp2`… (monotone), or `column>=cut` (bins).
     public static func termName(column: String, basis: Basis, index j: Int) -> String {
         switch basis {
         case .spline: return j == 0 ? column : "\(column):rcs\(j)"
         case .monotone: return "\(column):ramp\(j + 1)"
+        case .bins(let b): return "\(column)>=\(ShapeEncoding.cutText(b.cuts[j]))"
         }
+    }
+
+    /// A cut point as people read it: a whole number without `.0`, otherwise the shortest decimal.
+    public static func cutText(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
     }
 
     // MARK: Model file
 
     enum CodingKeys: String, CodingKey {
-        case kind, knots, breakpoints, direction, terms, means, scales, minimum, maximum, average, quantiles, deciles
+        case kind, knots, breakpoints, direction, cuts, terms, means, scales, minimum, maximum, average, quantiles, deciles
         case missingTerm = "missing_term"
     }
 
@@ -148,8 +156,14 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
                 throw DecodingError.dataCorruptedError(forKey: .breakpoints, in: c, debugDescription: "a monotone shape needs at least 2 finite, strictly increasing breakpoints")
             }
             basis = .monotone(MonotoneRamp(breakpoints: points, direction: try c.decode(MonotoneRamp.Direction.self, forKey: .direction)))
+        case "bins":
+            let cuts = try c.decode([Double].self, forKey: .cuts)
+            guard !cuts.isEmpty, cuts.allSatisfy(\.isFinite), zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw DecodingError.dataCorruptedError(forKey: .cuts, in: c, debugDescription: "bins need at least 1 finite cut, strictly increasing")
+            }
+            basis = .bins(QuantileBins(cuts: cuts))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown shape '\(kind)' (spline or monotone)")
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown shape '\(kind)' (spline, monotone or bins)")
         }
         terms = try c.decode([Int].self, forKey: .terms)
         means = try c.decode([Double].self, forKey: .means)
@@ -175,6 +189,9 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
             try c.encode("monotone", forKey: .kind)
             try c.encode(r.breakpoints, forKey: .breakpoints)
             try c.encode(r.direction, forKey: .direction)
+        case .bins(let b):
+            try c.encode("bins", forKey: .kind)
+            try c.encode(b.cuts, forKey: .cuts)
         }
         try c.encode(terms, forKey: .terms)
         try c.encode(means, forKey: .means)
@@ -193,6 +210,7 @@ extension ShapeEncoding.Basis {
         switch self {
         case .spline(let s): return s.termCount
         case .monotone(let r): return r.termCount
+        case .bins(let b): return b.termCount
         }
     }
 }

@@ -180,6 +180,50 @@ public struct MonotoneRamp: Sendable, Equatable {
     }
 }
 
+/// A step function (`--numeric bins`): cut points at training quantiles, one 0/1 term per cut,
+/// bⱼ(x) = 1 when x ≥ cutⱼ. Its coefficients are the jumps between neighbouring bins, so the L2
+/// penalty shrinks a jump towards no jump (bins that look alike merge) rather than each bin towards
+/// the average; the lowest bin is the baseline.
+public struct QuantileBins: Sendable, Equatable {
+    /// Cut points, strictly increasing, each above the training minimum.
+    public let cuts: [Double]
+
+    public init(cuts: [Double]) {
+        precondition(!cuts.isEmpty, "QuantileBins: needs at least 1 cut")
+        precondition(zip(cuts, cuts.dropFirst()).allSatisfy { $0 < $1 }, "QuantileBins: cuts must increase strictly: \(cuts)")
+        self.cuts = cuts
+    }
+
+    public var termCount: Int { cuts.count }
+
+    /// Writes the steps at `x` into `out[0..<termCount]`.
+    @inline(__always)
+    public func write(_ x: Double, into out: UnsafeMutablePointer<Double>) {
+        for j in 0..<cuts.count { out[j] = x >= cuts[j] ? 1 : 0 }
+    }
+
+    /// Cuts for sorted training values: the quantiles that make `bins` equal-count bins, ties
+    /// removed, and a cut kept only when the bin it closes and everything above it hold at least
+    /// `minCount` values (so no bin rests on a handful of leads). Nil when no cut is left.
+    public static func cuts(sortedValues v: [Double], bins: Int, minCount: Int) -> [Double]? {
+        guard let first = v.first, bins >= 2 else { return nil }
+        var cuts: [Double] = []
+        var below = 0
+        for k in 1..<bins {
+            let q = quantile(sorted: v, Double(k) / Double(bins))
+            guard q > first, q > (cuts.last ?? first) else { continue }
+            // Values below q (a partition point of the sorted values).
+            var lo = 0, hi = v.count
+            while lo < hi { let mid = (lo + hi) / 2; if v[mid] < q { lo = mid + 1 } else { hi = mid } }
+            if lo - below >= max(minCount, 1) && v.count - lo >= max(minCount, 1) {
+                cuts.append(q)
+                below = lo
+            }
+        }
+        return cuts.isEmpty ? nil : cuts
+    }
+}
+
 // MARK: - Quantiles
 
 /// The `p` quantile of sorted values by linear interpolation between order statistics (R's type 7,

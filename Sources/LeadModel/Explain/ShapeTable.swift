@@ -37,7 +37,11 @@ extension LeadScoreModel {
             let name: String
             switch col.kind {
             case .shape(let e):
-                if case .monotone(let r) = e.basis { name = "monotone \(r.direction.rawValue)" } else { name = "spline" }
+                switch e.basis {
+                case .monotone(let r): name = "monotone \(r.direction.rawValue)"
+                case .bins(let b): name = "\(b.cuts.count + 1) bins"
+                case .spline: name = "spline"
+                }
                 let deciles = e.deciles ?? [e.minimum] + (e.quantiles ?? []) + [e.maximum]
                 let qs = e.deciles != nil ? (0...10).map { Double($0) / 10 } : [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1]
                 grid = Array(zip(qs, deciles))

@@ -220,7 +220,7 @@ struct QueryBuilder {
             let x = "x_\(c)", v = "v_\(c)", m = "m_\(c)"
             let clamped = "least(greatest(\(number), \(d.double(shape.minimum))), \(d.double(shape.maximum)))"
             let zero = d.double(0)
-            // The basis in `RestrictedCubicSpline.write` / `MonotoneRamp.write`'s operations and order.
+            // The basis in `RestrictedCubicSpline.write` / `MonotoneRamp.write` / `QuantileBins.write`'s operations and order.
             func positivePart(_ knot: Double) -> String { "greatest(\(v) - \(d.double(knot)), \(zero))" }
             func cube(_ knot: Double) -> String { let p = positivePart(knot); return "(\(p) * \(p) * \(p))" }
             var basis: [String] = []
@@ -236,6 +236,8 @@ struct QueryBuilder {
                 for j in 0..<ramp.termCount {
                     basis.append("least(\(positivePart(s[j])), \(d.double(s[j + 1] - s[j])))")
                 }
+            case .bins(let bins):
+                for cut in bins.cuts { basis.append("(CASE WHEN \(v) >= \(d.double(cut)) THEN \(d.double(1)) ELSE \(zero) END)") }
             }
             // ShapeEncoding.logOdds: Σⱼ βⱼ · ((bⱼ − meanⱼ) / scaleⱼ), added left to right.
             let sum = basis.enumerated().map { j, b in
