@@ -150,6 +150,15 @@ public struct LeadTable: Sendable {
         for (r, i) in subset.enumerated() { encoder.encode(values(i), row: r, into: &x) }
         return x
     }
+
+    /// The `subset` leads encoded for the solver: one-hot groups as level indices, written straight
+    /// from the leads' values. A lead with a level training never saw (spread over the average level,
+    /// which no level index can hold) sends the whole subset through the dense matrix instead, whose
+    /// groups that are one-hot stay indexed (`EncodedRows(matrix:)`): the same rows either way.
+    public func encodedRows(rows subset: [Int]) -> EncodedRows {
+        EncodedRows(design: design, rows: subset.count) { values(subset[$0]) }
+            ?? EncodedRows(matrix: matrix(rows: subset), indicatorGroups: design.indicatorGroups)
+    }
 }
 
 extension LeadTable {

@@ -75,6 +75,7 @@ public enum PatternAnalysis {
             if let t = options.training.timeColumn { exclude.insert(t) }
             o.exclude = Array(exclude).sorted()
             o.timeColumn = nil
+            o.storesProfile = false
             var trainer = Trainer(options: o)
             trainer.progress = progress
             progress?("fitting the main-effects model")

@@ -48,16 +48,16 @@ public struct ReasonModels: Sendable {
             for r in order where counts[r] < minCount { reasonIndex[r] = other }
         }
         guard names.count >= 2 else { return nil }
-        let x = table.matrix(rows: rows)
+        let x = table.encodedRows(rows: rows)
         var reasons: [Reason] = []
         var coefficients: [[Double]] = []
         var intercepts: [Double] = []
         for (k, name) in names.enumerated() {
             let y = rows.map { reasonIndex[Int(table.reason[$0])] == k ? 1.0 : 0.0 }
             let positives = Int(y.reduce(0, +))
-            let fit = LogisticFit.fit(x: x, y: y, lambda: lambda, indicatorGroups: table.design.indicatorGroups)
+            let fit = LogisticFit.fit(data: x, y: y, lambda: lambda)
             let inference = ModelInference.compute(design: table.design, beta: fit.beta, intercept: fit.intercept,
-                                                   covariance: fit.covariance, x: x, scorecard: scorecard, approximate: lambda > 0)
+                                                   covariance: fit.covariance, rows: x, scorecard: scorecard, approximate: lambda > 0)
             reasons.append(Reason(reason: name, count: positives, share: Double(positives) / Double(rows.count),
                                   drivers: inference.columns, converged: fit.report.converged))
             coefficients.append(fit.beta)

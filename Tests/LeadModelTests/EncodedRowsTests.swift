@@ -59,6 +59,36 @@ import LeadData
         #expect(compared > 4000)
     }
 
+    /// `EncodedRows(design:rows:values:)` (what the reason models of `patterns` fit on) writes the
+    /// same rows as the dense matrix's one-hot groups read back, and refuses a set holding a lead no
+    /// level index can hold.
+    @Test func rowsEncodedFromValuesEqualTheMatrixPath() throws {
+        let (design, dense, _, refused) = try Self.encodeNewLeads()
+        let refusedSet = Set(refused)
+        let kept = (0..<dense.rows).filter { !refusedSet.contains($0) }
+        var subset = Matrix(rows: kept.count, cols: dense.cols)
+        for (r, i) in kept.enumerated() { for j in 0..<dense.cols { subset[r, j] = dense[i, j] } }
+        let viaMatrix = EncodedRows(matrix: subset, indicatorGroups: design.indicatorGroups)
+        // The values again, of the kept rows only.
+        let reader = try CSVReader(path: Paths.newLeads)
+        let resolver = try RowResolver(design: design, header: try reader.readHeader(), file: Paths.newLeads, parser: FieldParser())
+        var all: [[ResolvedValue]] = []
+        var record = CSVRecord(), values: [ResolvedValue] = []
+        while try reader.next(into: &record) { try resolver.resolve(record, into: &values); all.append(values) }
+        let direct = try #require(EncodedRows(design: design, rows: kept.count) { all[kept[$0]] })
+        #expect(direct.groupTerms == viaMatrix.groupTerms && direct.denseTerms == viaMatrix.denseTerms)
+        #expect(direct.dense.storage == viaMatrix.dense.storage)
+        #expect(direct.levels == viaMatrix.levels)
+        // A level never seen in a column without an (other) group is spread over the average level.
+        let c = try #require(design.columns.firstIndex { col in
+            col.categorical.map { !$0.groups.contains { $0.value == ColumnEncoding.otherName } } ?? false
+        })
+        var unseen = all[0]
+        unseen[c] = .unseen
+        #expect(EncodedRows(design: design, rows: 2) { [all[0], unseen][$0] } == nil)
+        #expect(EncodedRows(design: design, rows: 0) { _ in [] }?.rows == 0)
+    }
+
     @Test func operationsAgreeWithTheDenseMatrix() throws {
         // Any 0/1 one-hot X: the new leads' rows that encode exactly, wrapped from the dense matrix.
         let (design, dense, _, _) = try Self.encodeNewLeads()

@@ -30,6 +30,24 @@ public struct EncodedRows: Sendable {
         self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, zeroed: true)
     }
 
+    /// `rows` rows of resolved values (`values(i)` for row i) encoded with `design`'s `RowEncoder`;
+    /// nil when a row holds a value no level index can (a level unseen in training, spread over the
+    /// average level): such rows need the dense form (`init(matrix:indicatorGroups:)`).
+    public init?(design: Design, rows: Int, values: (Int) -> [ResolvedValue]) {
+        self.init(design: design, rows: rows)
+        guard rows > 0 else { return }
+        let encoder = RowEncoder(design: design)
+        let fits = dense.storage.withUnsafeMutableBufferPointer { dense in
+            levels.withUnsafeMutableBufferPointer { levels in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { none in
+                    let target = RowEncoder.Target(dense: dense.baseAddress!, levels: levels.baseAddress ?? none.baseAddress!, rows: rows)
+                    return (0..<rows).allSatisfy { encoder.encode(values($0), row: $0, into: target) }
+                }
+            }
+        }
+        if !fits { return nil }
+    }
+
     /// The layout for `design` whose dense values and level indices the caller writes before reading
     /// (the parallel encoder fills disjoint row ranges, each zeroing its own rows first).
     public init(design: Design, rowsToBeWritten rows: Int) {

@@ -320,11 +320,11 @@ public struct Trainer {
         // The training leads' profile for `drift`: a third read of the file (in parallel chunks),
         // training rows only.
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
-        model.trainingProfile = try TrainingProfile.measure(
+        if options.storesProfile { model.trainingProfile = try TrainingProfile.measure(
             model: model, path: path, display: display, header: pass.header, timeIndex: pass.timeIndex,
             delimiter: options.delimiter, extraMissing: options.extraMissing, plan: pass.plan, readable: pass.readableRecords, badRows: pass.badRows) { record, day in
             !Trainer.isHoldout(index: record.index, time: day, seed: seed, fraction: fraction, after: after)
-        }
+        } }
         stage("training profile")
         let infinite = model.coefficients.original.filter { !$0.coefficient.isFinite }.map(\.term)
             + (model.coefficients.originalIntercept.isFinite ? [] : ["(intercept)"])

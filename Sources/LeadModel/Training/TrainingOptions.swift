@@ -44,6 +44,9 @@ public struct TrainingOptions: Sendable {
     public var timeColumn: String?
     public var seed: UInt64 = 42
     public var onError: OnError = .fail
+    /// Store the training leads' profile for `drift` (a third read of the file). `patterns` fits a
+    /// model it never saves, and skips it.
+    public var storesProfile = true
     public var maxIterations = 100
     public var gradientTolerance = 1e-11
     /// Scorecard: points to double the odds, and the reference; nil = fitted to the data.
