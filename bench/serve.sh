@@ -4,7 +4,7 @@
 #      with the default request log (one JSON line per request, to a file) and with --log-level notice;
 #   2. batch POST /v1/score (1,000 leads of JSON Lines per request; 1,000 and 10,000 leads of CSV,
 #      Content-Type: text/csv): leads/s, against `leadscore score` on the same leads (JSON Lines in
-#      and out, and the same leads as CSV).
+#      and out, and the same leads as CSV; and 1,000,000 leads of CSV, where the start is amortized).
 # Usage: bench/serve.sh [BIN]   (default .build/release/leadscore; make bench-serve builds it)
 # Needs wrk (apt-get install wrk) and python3 (to write the request bodies). Prints figures only:
 # it is a benchmark, not a test.
@@ -117,10 +117,15 @@ best() {  # best CMD...: the least wall seconds of three runs
 }
 jsonl_s=$(best "$BIN" score "$OUT/leads.jsonl" --model "$MODEL" --format jsonl --reasons 3 --quiet)
 csv_s=$(best "$BIN" score "$OUT/leads.csv" --model "$MODEL" --reasons 3 --quiet)
-awk -v t="$jsonl_s" -v c="$csv_s" -v r="$batch_rps" -v c1="$csv_rate" -v c10="$csv10k_rate" 'BEGIN {
+# And on 1,000,000 leads of the same generator: the start and the model's load (a few ms) amortized.
+"$BIN" generate --rows 1000000 --seed 11 --unlabeled --out "$OUT/leads1m.csv"
+csv1m_s=$(best "$BIN" score "$OUT/leads1m.csv" --model "$MODEL" --reasons 3 --quiet)
+rm -f "$OUT/leads1m.csv"
+awk -v t="$jsonl_s" -v c="$csv_s" -v m="$csv1m_s" -v r="$batch_rps" -v c1="$csv_rate" -v c10="$csv10k_rate" 'BEGIN {
     served = r * 1000
     printf "leadscore score, JSON Lines in and out: 200000 leads in %.3f s = %.0f leads/s; JSON Lines batch / score = %.2f\n", t, 200000 / t, served / (200000 / t)
     printf "leadscore score, CSV in and out:        200000 leads in %.3f s = %.0f leads/s; JSON Lines batch / score = %.2f\n", c, 200000 / c, served / (200000 / c)
     printf "                                        CSV batch of 1,000 / score = %.2f, of 10,000 / score = %.2f\n", c1 / (200000 / c), c10 / (200000 / c)
+    printf "leadscore score, CSV, 1,000,000 leads:  %.3f s = %.0f leads/s; CSV batch of 1,000 / score = %.2f, of 10,000 / score = %.2f\n", m, 1000000 / m, c1 / (1000000 / m), c10 / (1000000 / m)
 }'
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
