@@ -212,6 +212,41 @@ import LinearAlgebra
         #expect(i.second.labels.last == "days_since_last_activity=(missing)")
     }
 
+    /// A lead whose number is missing where training had none, or whose level training never saw,
+    /// is in a cell of its own that has no term: it scores as cell 0 does, and its reason code names
+    /// what it has (`company_size=(missing)`, `job_level=(unseen)`), not the lowest bin's range or
+    /// the reference level.
+    @Test func missingAndUnseenValuesHaveCellsOfTheirOwnWithoutTerms() throws {
+        let (model, _) = try Self.shaped(rows: 3000, interactions: [InteractionPair("company_size", "job_level")], lambda: 1)
+        let i = try #require(model.design.interactions?.first)
+        #expect(model.design.columns[i.first.columnIndex].missingCount == 0)
+        let missingCell = try #require(i.first.missingCell)
+        #expect(i.first.labels[missingCell] == "company_size=(missing)")
+        let unseenCell = try #require(i.second.unseenCell)
+        #expect(i.second.labels[unseenCell] == "job_level=(unseen)" || i.second.labels[unseenCell] == "job_level=(other)")
+        #expect(!i.cells.contains { $0.a == missingCell || $0.b == unseenCell && i.second.labels[unseenCell].hasSuffix("(unseen)") })
+        let explainer = Explainer(model: model)
+        let names = model.design.columns.map(\.name)
+        var lead = RandomLeads.lead(for: model, seed: 5)
+        lead["job_level"] = "manager"
+        func interaction(_ lead: [String: String]) throws -> Contribution {
+            let values = try Self.resolve(model, lead)
+            let e = explainer.explain(id: "x", values: values, raw: { lead[names[$0]] ?? "" })
+            return try #require(e.contributions.first { $0.column == i.name })
+        }
+        lead["company_size"] = ""
+        let missing = try interaction(lead)
+        #expect(missing.code.hasPrefix("company_size=(missing) × "), "\(missing.code)")
+        lead["company_size"] = "\(compact(i.first.cuts![0] - 1))"
+        let lowest = try interaction(lead)
+        #expect(lowest.code.hasPrefix("company_size < "))
+        #expect(missing.logOdds == lowest.logOdds)
+        lead["company_size"] = "120"
+        lead["job_level"] = "astronaut"
+        let unseen = try interaction(lead)
+        #expect(!unseen.code.contains("job_level=manager") && !unseen.code.contains("(rest)"), "\(unseen.code)")
+    }
+
     /// A damaged interaction is refused on load, by its JSON path.
     @Test(arguments: [
         ("term", "design.interactions[0].cells[0].term"),

@@ -8,10 +8,14 @@ import LeadSupport
 ///
 /// - A categorical side: its reference level (with the levels past the largest `maxCategoricalCells − 1`
 ///   and those under `--min-level-count`) is cell 0, each of the other largest levels a cell of its own.
-///   A level never seen in training is in the cell of `(other)` when the column scores it so, else cell 0.
+///   A level never seen in training is in the cell of `(other)` when the column scores it so, else in
+///   a last cell `column=(unseen)`.
 /// - A numeric, shape or yes/no side: quantile bins of the training values, the cut points in original
-///   units (cell j holds cuts[j−1] ≤ x < cuts[j]); a missing value is a cell of its own when training
-///   had at least `--min-level-count` of them, else cell 0.
+///   units (cell j holds cuts[j−1] ≤ x < cuts[j]); a missing value is the last cell, `column=(missing)`.
+///
+/// A cell no pair of which reaches `--min-level-count` training rows (an unseen level always, rare
+/// missing values) has no term and scores as cell 0 does; it exists so reason codes name what the lead has.
+/// (Models written before the unseen and missing cells existed put those values in cell 0.)
 ///
 /// Cell pairs with fewer than `--min-level-count` training rows get no term. At most one of an
 /// interaction's terms is 1 in a row: it is an indicator group like a categorical column's.
@@ -198,7 +202,16 @@ public enum InteractionBuilder {
                 cells[g] = k + 1
                 labels.append(ColumnEncoding.termName(column: name, group: e.groups[g]))
             }
-            let unseen = e.unseen == .other ? e.otherGroup.map { cells[$0] } ?? 0 : 0
+            // A level never seen in training: the (other) cell when the column scores it as (other),
+            // else a cell of its own (no training row, so no term: it adds what cell 0 adds), so
+            // that its reason code names it rather than the reference level.
+            let unseen: Int
+            if e.unseen == .other, let other = e.otherGroup {
+                unseen = cells[other]
+            } else {
+                unseen = labels.count
+                labels.append("\(name)=(unseen)")
+            }
             return InteractionSide(column: name, columnIndex: c, groupCells: cells, unseenCell: unseen, cuts: nil, missingCell: nil, labels: labels)
         case .numeric, .boolean, .shape:
             var observed: [Double] = []
@@ -227,11 +240,12 @@ public enum InteractionBuilder {
                     }
                 }
             }
-            var missingCell: Int?
-            if missing >= minLevelCount {
-                missingCell = labels.count
-                labels.append("\(name)=\(ColumnEncoding.missingName)")
-            }
+            // A missing value is a cell of its own, whatever its count: with fewer than
+            // --min-level-count training rows its pairs get no term (it adds what cell 0 adds), but
+            // its reason code names it instead of the lowest bin's range.
+            let missingCell = labels.count
+            labels.append("\(name)=\(ColumnEncoding.missingName)")
+            _ = missing
             return InteractionSide(column: name, columnIndex: c, groupCells: nil, unseenCell: nil, cuts: cuts, missingCell: missingCell, labels: labels)
         }
     }
