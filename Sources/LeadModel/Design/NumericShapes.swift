@@ -286,11 +286,14 @@ public struct ShapePlan {
                                 for j in 0..<terms.count { terms[j][i] = (b[j] - means[j]) / scales[j] }
                             }
                         }
-                    } else {
-                        let col = design.columns[c]
+                    } else if let e = design.columns[c].numeric {
+                        // What `NumericEncoding.forEachTerm` writes (a straight line or a yes/no
+                        // column): the standardized value, or 0 and the indicator when missing.
+                        let term = to + positions[e.term] * n
+                        let indicator = e.missingTerm.map { to + positions[$0] * n }
+                        let standardization = e.standardization
                         for i in 0..<n {
-                            let v: ResolvedValue = missing[i] == 1 ? .missing : .number(value[i])
-                            col.forEachTerm(v) { t, z in to[positions[t] * n + i] = z }
+                            if missing[i] == 1 { indicator?[i] = 1 } else { term[i] = standardization(value[i]) }
                         }
                     }
                     return true

@@ -134,6 +134,13 @@ public struct ProfiledLeads: Sendable {
         return leads
     }
 
+    init(levels: [[Int32]], numbers: [[Double]], missing: [[Bool]], score: [Double]) {
+        self.levels = levels
+        self.numbers = numbers
+        self.missing = missing
+        self.score = score
+    }
+
     init(columns n: Int) {
         levels = Array(repeating: [], count: n)
         numbers = Array(repeating: [], count: n)
@@ -175,35 +182,33 @@ public struct ProfiledLeads: Sendable {
         }
     }
 
-    /// Adds the leads of a later stretch of the file.
-    mutating func append(_ other: ProfiledLeads) {
-        for c in levels.indices {
-            levels[c] += other.levels[c]
-            numbers[c] += other.numbers[c]
-            missing[c] += other.missing[c]
-        }
-        score += other.score
-        skippedRows += other.skippedRows
-        rowErrors += other.rowErrors.prefix(OnError.keptErrors - rowErrors.count)
-    }
 }
 
 extension TrainingProfile {
     /// The profile of training leads given column by column (what `train` stores in the model).
     public static func of(model: LeadScoreModel, levels: [[Int32]], numbers: [[Double]], missing: [[Bool]], score: [Double]) -> TrainingProfile {
-        let rows = score.count
+        of(model: model, parts: [ProfiledLeads(levels: levels, numbers: numbers, missing: missing, score: score)])
+    }
+
+    /// The same from consecutive stretches of the leads (chunks read in parallel), one column at a
+    /// time: only that column's numbers are ever put together, not a second copy of every column.
+    static func of(model: LeadScoreModel, parts: [ProfiledLeads]) -> TrainingProfile {
+        let rows = parts.reduce(0) { $0 + $1.rows }
         var columns: [ProfiledColumn] = []
         for (c, column) in model.design.columns.enumerated() {
-            let missingRate = rows > 0 ? Double(missing[c].filter { $0 }.count) / Double(rows) : 0
+            let missingCount = parts.reduce(0) { $0 + $1.missing[c].reduce(0) { $0 + ($1 ? 1 : 0) } }
+            let missingRate = rows > 0 ? Double(missingCount) / Double(rows) : 0
             if let groups = column.categorical?.groups {
                 var counts = [Int](repeating: 0, count: groups.count)
-                for g in levels[c] where g >= 0 { counts[Int(g)] += 1 }
+                for part in parts { for g in part.levels[c] where g >= 0 { counts[Int(g)] += 1 } }
                 columns.append(ProfiledColumn(name: column.name, missingRate: missingRate,
                                               levels: groups.indices.map { LevelShare(level: groups[$0].value, share: rows > 0 ? Double(counts[$0]) / Double(rows) : 0) }))
             } else {
-                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate, bins: ProfileBins.deciles(of: numbers[c])))
+                let numbers = parts.count == 1 ? parts[0].numbers[c] : parts.flatMap { $0.numbers[c] }
+                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate, bins: ProfileBins.deciles(of: numbers)))
             }
         }
+        let score = parts.count == 1 ? parts[0].score : parts.flatMap(\.score)
         return TrainingProfile(rows: rows, columns: columns, score: ProfileBins.deciles(of: score) ?? ProfileBins(edges: [50], shares: [0.5, 0.5]))
     }
 }
@@ -242,8 +247,6 @@ extension TrainingProfile {
                 return .failure(error)
             }
         }
-        var leads = ProfiledLeads(columns: columns)
-        for part in parts { leads.append(try part.get()) }
-        return .of(model: model, levels: leads.levels, numbers: leads.numbers, missing: leads.missing, score: leads.score)
+        return .of(model: model, parts: try parts.map { try $0.get() })
     }
 }
