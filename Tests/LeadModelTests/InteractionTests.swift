@@ -4,6 +4,7 @@ import Testing
 @testable import LeadModel
 import LinearAlgebra
 @testable import SyntheticLeads
+import LeadSupport
 
 /// `train --interaction A:B`: the interaction's terms reach every consumer with the same numbers.
 @Suite struct InteractionTests {
@@ -245,6 +246,28 @@ import LinearAlgebra
         lead["job_level"] = "astronaut"
         let unseen = try interaction(lead)
         #expect(!unseen.code.contains("job_level=manager") && !unseen.code.contains("(rest)"), "\(unseen.code)")
+    }
+
+    /// A cell pair whose training leads all had one outcome is named in a separation notice, as a
+    /// level would be.
+    @Test func aCellPairWithOneOutcomeIsASeparationNotice() throws {
+        var rng = SplitMix64(seed: 3)
+        var lines = ["plan,region,y"]
+        for _ in 0..<900 {
+            // basic and north are the most frequent: the reference levels.
+            let plan = ["basic", "basic", "pro", "team"][Int(rng.next() % 4)], region = ["north", "north", "south"][Int(rng.next() % 3)]
+            // Every pro lead from the south converted; elsewhere about half did.
+            let y = plan == "pro" && region == "south" ? 1 : Int(rng.next() % 2)
+            lines.append("\(plan),\(region),\(y)")
+        }
+        var o = TrainingOptions(dataPath: Paths.write(lines.joined(separator: "\n") + "\n"), target: "y", positive: "1")
+        o.holdoutFraction = 0
+        o.interactions = [InteractionPair("plan", "region")]
+        let model = try Trainer(options: o).train().model
+        let i = try #require(model.design.interactions?.first)
+        let cell = try #require(i.cells.first { i.label($0.a, $0.b) == "plan=pro × region=south" }, "\(i.first.labels) \(i.second.labels)")
+        #expect(model.notices.contains { $0.hasPrefix("separation: every one of the \(cell.count) training leads with plan=pro × region=south was '1'") },
+                "\(model.notices)")
     }
 
     /// A damaged interaction is refused on load, by its JSON path.

@@ -94,25 +94,31 @@ extension Trainer {
         return TargetSpec(column: options.target, positive: options.positive, negatives: [others[0].key])
     }
 
-    /// Levels (and missing indicators) whose leads all had the same outcome: their coefficient has no
+    /// Levels (and missing indicators, and interaction cell pairs) whose leads all had the same outcome: their coefficient has no
     /// finite maximum-likelihood value, which is worth saying in words.
     func separationNotices(design: Design, x: EncodedRows, y: [Double], target: TargetSpec) -> [String] {
         var out: [String] = []
         let levels = x.levelTallies(y)
-        for col in design.columns {
-            for t in col.indicatorTerms {
-                var count = 0.0
-                var positives = 0.0
-                if let tally = levels[t] {
-                    (count, positives) = tally
-                } else {
-                    for (i, v) in x.column(t).enumerated() where v == 1 { count += 1; positives += y[i] }
-                }
-                if count > 0 && (positives == 0 || positives == count) {
-                    let outcome = positives == 0 ? "not '\(target.positive)'" : "'\(target.positive)'"
-                    out.append("separation: every one of the \(Int(count)) training leads with \(design.termNames[t]) was \(outcome); without a penalty its coefficient runs off to infinity (the default --penalty l2 keeps it finite)")
-                }
+        /// A notice when every training lead with 0/1 term `t` (named `name`) had the same outcome.
+        func check(_ t: Int, _ name: String) {
+            var count = 0.0
+            var positives = 0.0
+            if let tally = levels[t] {
+                (count, positives) = tally
+            } else {
+                for (i, v) in x.column(t).enumerated() where v == 1 { count += 1; positives += y[i] }
             }
+            if count > 0 && (positives == 0 || positives == count) {
+                let outcome = positives == 0 ? "not '\(target.positive)'" : "'\(target.positive)'"
+                out.append("separation: every one of the \(Int(count)) training leads with \(name) was \(outcome); without a penalty its coefficient runs off to infinity (the default --penalty l2 keeps it finite)")
+            }
+        }
+        for col in design.columns {
+            for t in col.indicatorTerms { check(t, design.termNames[t]) }
+        }
+        // An interaction's cell pairs are 0/1 terms too.
+        for i in design.interactions ?? [] {
+            for cell in i.cells { check(cell.term, i.label(cell.a, cell.b)) }
         }
         return out
     }
