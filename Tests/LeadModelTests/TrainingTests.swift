@@ -191,3 +191,44 @@ import Testing
         #expect(abs((internalValue - internalZero) - original * 9) < 1e-12)
     }
 }
+
+
+/// The drift profile `train` stores is made from the values pass 2 read (no third read of the
+/// file); it must be the profile a read of the training rows gives.
+@Suite struct TrainingProfileTests {
+    @Test(arguments: [false, true])
+    func theStoredProfileIsTheProfileOfTheTrainingRowsRead(bins: Bool) throws {
+        var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
+        o.idColumn = "lead_id"
+        o.exclude = ["reject_reason", "created_at"]
+        o.holdoutFraction = 0
+        if bins { o.shapes.numeric = .bins }
+        let model = try Trainer(options: o).train().model
+        let stored = try #require(model.trainingProfile)
+        let read = try ProfiledLeads.load(path: Paths.leads, model: model, checkUnseen: false)
+        let expected = TrainingProfile.of(model: model, levels: read.levels, numbers: read.numbers, missing: read.missing, score: read.score)
+        #expect(stored == expected)
+        #expect(stored.rows == model.provenance.trainingRows)
+    }
+
+    /// Missing values pooled with rare levels into (other) cannot be told apart in the encoded rows:
+    /// the profile is then read from the file, with the same result.
+    @Test func missingValuesPooledIntoOtherAreReadFromTheFile() throws {
+        var lines = ["kind,size,y"]
+        for i in 0..<600 {
+            // 'k0'…'k2' frequent; 5 rare kinds and 4 missing ones pooled into (other).
+            let kind = i < 5 ? "rare\(i)" : i < 9 ? "" : "k\(i % 3)"
+            lines.append("\(kind),\(i % 37),\(i % 3 == 0 || i % 7 == 0 ? 1 : 0)")
+        }
+        let path = Paths.write(lines.joined(separator: "\n") + "\n")
+        var o = TrainingOptions(dataPath: path, target: "y", positive: "1")
+        o.holdoutFraction = 0
+        let model = try Trainer(options: o).train().model
+        let kind = try #require(model.design.columns.first { $0.name == "kind" }?.categorical)
+        #expect(kind.groups.contains { $0.value == ColumnEncoding.otherName && ($0.pooled ?? []).contains("") })
+        let stored = try #require(model.trainingProfile)
+        let read = try ProfiledLeads.load(path: path, model: model, checkUnseen: false)
+        #expect(stored == TrainingProfile.of(model: model, levels: read.levels, numbers: read.numbers, missing: read.missing, score: read.score))
+        #expect(abs((stored.columns.first { $0.name == "kind" }?.missingRate ?? 0) - 4.0 / 600) < 1e-12)
+    }
+}

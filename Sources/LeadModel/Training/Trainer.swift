@@ -156,6 +156,8 @@ public struct Trainer {
             trainValues[name] = InteractionBuilder.readingValues(design, column: c, train: xTrain)
             holdValues[name] = InteractionBuilder.readingValues(design, column: c, holdout: xHold)
         }
+        // The training rows' values as read, for the drift profile once the model exists.
+        let capture = options.storesProfile ? ProfileCapture.capture(design: design, x: xTrain) : nil
         var expanded = plan.expand(train: xTrain, holdout: xHold)
         /// Adds the interactions of `pairs` to the design and the encoded rows.
         func addInteractions(_ pairs: [(String, String)]) {
@@ -317,10 +319,12 @@ public struct Trainer {
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()
-        // The training leads' profile for `drift`: a third read of the file (in parallel chunks),
-        // training rows only.
+        // The training leads' profile for `drift`: from the values pass 2 read, or (when they cannot
+        // tell a missing category from pooled levels) a third read of the file in parallel chunks.
         let seed = options.seed, fraction = options.holdoutFraction, after = options.holdoutAfter
-        if options.storesProfile { model.trainingProfile = try TrainingProfile.measure(
+        if let profile = capture?.profile(model: model) {
+            model.trainingProfile = profile
+        } else if options.storesProfile { model.trainingProfile = try TrainingProfile.measure(
             model: model, path: path, display: display, header: pass.header, timeIndex: pass.timeIndex,
             delimiter: options.delimiter, extraMissing: options.extraMissing, plan: pass.plan, readable: pass.readableRecords, badRows: pass.badRows) { record, day in
             !Trainer.isHoldout(index: record.index, time: day, seed: seed, fraction: fraction, after: after)
