@@ -57,8 +57,10 @@ public struct Design: Codable, Sendable, Equatable {
 /// once so the per-row work is a switch and a few stores per column. Every value that is not a
 /// number (missing, a level, an unseen level) has its (term, value) pairs computed by
 /// `forEachTerm` itself at init; a number goes through the column's `Standardization`, the formula
-/// `NumericEncoding.forEachTerm` applies.
-public struct RowEncoder: Sendable {
+/// `NumericEncoding.forEachTerm` applies. A class: the encoder is shared by the rows and the
+/// threads of a pass, and a struct of arrays captured by a per-row closure was copied (every array
+/// retained and released) on each row.
+public final class RowEncoder: Sendable {
     public let design: Design
     /// Per column: the term of a number and its standardization (term −1: the column has no numbers).
     private let numberTerm: [Int]
