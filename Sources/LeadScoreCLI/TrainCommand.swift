@@ -231,8 +231,14 @@ struct TrainCommand: ParsableCommand {
         var pairs: [InteractionPair] = []
         for text in interaction {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            guard parts.count >= 2, !parts[0].isEmpty, !parts[parts.count - 1].isEmpty else {
                 throw ValidationError("--interaction takes two column names joined by ':', e.g. --interaction lead_source:job_level; got '\(text)'.")
+            }
+            // A column name holding a ':' (several in the text): split against the file's header.
+            if parts.count > 2 {
+                guard !pairs.contains(where: { $0.text == text }) else { throw ValidationError("--interaction \(text) is given twice.") }
+                pairs.append(InteractionPair(unsplit: text))
+                continue
             }
             guard parts[0] != parts[1] else { throw ValidationError("--interaction \(text): a column cannot interact with itself.") }
             let pair = InteractionPair(parts[0], parts[1])

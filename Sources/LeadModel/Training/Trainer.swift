@@ -150,7 +150,7 @@ public struct Trainer {
         let separated = numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
         // The raw values of the columns interactions need, before the shapes replace the numbers.
         var trainValues: [String: [ResolvedValue]] = [:], holdValues: [String: [ResolvedValue]] = [:]
-        let needed = options.interactionsAuto ? Set(design.columns.map(\.name)) : Set(options.interactions.flatMap { [$0.first, $0.second] })
+        let needed = options.interactionsAuto ? Set(design.columns.map(\.name)) : Set(pass.interactions.flatMap { [$0.first, $0.second] })
         for name in needed {
             guard let c = design.columns.firstIndex(where: { $0.name == name }) else { continue }
             trainValues[name] = InteractionBuilder.readingValues(design, column: c, train: xTrain)
@@ -170,7 +170,7 @@ public struct Trainer {
             expanded.signs = extended.signs
             expanded.notices += extended.notices
         }
-        if !options.interactions.isEmpty { addInteractions(options.interactions.map { ($0.first, $0.second) }) }
+        if !pass.interactions.isEmpty { addInteractions(pass.interactions.map { ($0.first, $0.second) }) }
         var interactionSearch: InteractionSearch?
         if options.interactionsAuto {
             if xTrain.rows < InteractionSearch.minimumRows {

@@ -8,6 +8,8 @@ extension Trainer {
 
     struct FirstPass {
         var header: [String] = []
+        /// `--interaction` pairs, split against the header (a column name may hold a ':').
+        var interactions: [InteractionPair] = []
         var roles = RowRoles(file: "", header: [], parser: FieldParser())
         var targetIndex = 0
         var idIndex: Int?
@@ -65,7 +67,14 @@ extension Trainer {
         pass.features = header.indices.filter {
             $0 != pass.targetIndex && $0 != pass.idIndex && $0 != pass.timeIndex && !excluded.contains($0)
         }
-        for pair in options.interactions {
+        for given in options.interactions {
+            let readings = given.split(in: header)
+            guard readings.count == 1, let pair = readings.first else {
+                throw InputError(file: display, line: 1, message: readings.isEmpty
+                    ? "--interaction \(given.text): no ':' in it parts two columns of the header; columns are: \(header.map { "'\($0)'" }.joined(separator: ", "))"
+                    : "--interaction \(given.text) can be read as \(readings.map { "'\($0.first)' with '\($0.second)'" }.joined(separator: " or ")); rename a column so the pair is unambiguous")
+            }
+            pass.interactions.append(pair)
             for name in [pair.first, pair.second] where !pass.features.contains(try column(name, "--interaction")) {
                 throw InputError(file: display, line: 1, columnName: name,
                                  message: "--interaction \(pair.text): '\(name)' is the target, id, time or an excluded column, not a feature the model can use")

@@ -105,11 +105,37 @@ public struct TrainingOptions: Sendable {
 public struct InteractionPair: Sendable, Equatable, Hashable {
     public var first: String
     public var second: String
+    /// "A:B" as given when it holds more than one ':' (a column name holds one): which ':' parts the
+    /// two names is settled against the file's header (`split(in:)`).
+    public var unsplit: String?
+
     public init(_ first: String, _ second: String) {
         self.first = first
         self.second = second
     }
 
+    /// A pair given as text with several ':', split once the header is known.
+    public init(unsplit text: String) {
+        first = ""
+        second = ""
+        unsplit = text
+    }
+
     /// "A:B".
-    public var text: String { "\(first):\(second)" }
+    public var text: String { unsplit ?? "\(first):\(second)" }
+
+    /// The ways to read the pair as two columns of `header`: itself when it is split; otherwise
+    /// every ':' of the text whose two sides are both columns.
+    public func split(in header: [String]) -> [InteractionPair] {
+        guard let text = unsplit else { return [self] }
+        let columns = Set(header)
+        var out: [InteractionPair] = []
+        var i = text.startIndex
+        while let colon = text[i...].firstIndex(of: ":") {
+            let a = String(text[..<colon]), b = String(text[text.index(after: colon)...])
+            if columns.contains(a) && columns.contains(b) && a != b { out.append(InteractionPair(a, b)) }
+            i = text.index(after: colon)
+        }
+        return out
+    }
 }
