@@ -59,6 +59,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("missing"), help: ArgumentHelp("A value that means missing, besides the model's (repeatable).", valueName: "value"))
     var missing: [String] = []
 
+    @Option(help: ArgumentHelp("CSV batches scored at once (each uses every core); more wait their turn. Default: twice the cores.", valueName: "n"))
+    var bulkRuns: Int?
+
     var maxBodyBytes: Int? {
         let text = maxBody.uppercased()
         let (digits, unit) = text.hasSuffix("M") ? (text.dropLast(), 1 << 20) : text.hasSuffix("K") ? (text.dropLast(), 1 << 10) : (Substring(text), 1)
@@ -70,6 +73,7 @@ struct ServeCommand: ParsableCommand {
         if maxBodyBytes == nil { throw ValidationError("--max-body must be a size from 1 byte to 1G (e.g. 4M, 512K, 100000), got '\(maxBody)'.") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, got \(port).") }
         if reasons < 0 { throw ValidationError("--reasons must be ≥ 0.") }
+        if let bulkRuns, !(1...256).contains(bulkRuns) { throw ValidationError("--bulk-runs must be from 1 to 256, got \(bulkRuns).") }
         if !(reloadInterval >= 0.05 && reloadInterval <= 3600) { throw ValidationError("--reload-interval must be from 0.05 to 3600 seconds.") }
         if !(bodyTimeout > 0 && bodyTimeout <= 3600) { throw ValidationError("--body-timeout must be more than 0 and at most 3600 seconds.") }
         if Logger.Level(rawValue: logLevel) == nil {
@@ -87,6 +91,7 @@ struct ServeCommand: ParsableCommand {
         options.reloadInterval = .milliseconds(Int(reloadInterval * 1000))
         options.bodyTimeout = .milliseconds(Int(bodyTimeout * 1000))
         options.extraMissing = missing
+        if let bulkRuns { options.bulkRuns = bulkRuns }
         options.logLevel = Logger.Level(rawValue: logLevel)!
         try runReportingErrors {
             // The server is async; this command waits for it on the main thread.

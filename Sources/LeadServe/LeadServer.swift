@@ -112,6 +112,7 @@ public enum LeadServer {
     // MARK: - Routes
 
     static func makeRouter(store: ModelStore, metrics: ServeMetrics, options: ServeOptions) -> Router<BasicRequestContext> {
+        let bulk = BulkGate(limit: options.bulkRuns)
         let router = Router()
         router.add(middleware: ServeMiddleware(metrics: metrics))
 
@@ -131,7 +132,7 @@ public enum LeadServer {
                 let scored: (scored: Int, output: [UInt8])
                 do {
                     let scorer = served.scorer
-                    scored = try await onOwnThread { try scorer.scoreCSV(data, reasons: reasons) }
+                    scored = try await bulk.run { try scorer.scoreCSV(data, reasons: reasons) }
                 } catch {
                     throw ServeError(error, shape: .csv)
                 }
@@ -207,6 +208,38 @@ public enum LeadServer {
     static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
+    /// At most `limit` bulk runs at once: thousands of concurrent CSV requests queue here (awaiting,
+    /// holding no thread) instead of starting a thread each.
+    actor BulkGate {
+        let limit: Int
+        private var running = 0
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        init(limit: Int) { self.limit = max(1, limit) }
+
+        private func enter() async {
+            if running < limit {
+                running += 1
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        /// The slot passes to the longest waiting run, if any.
+        private func leave() {
+            if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+        }
+
+        /// `work` on a thread of its own (`onOwnThread`) once a slot is free.
+        nonisolated func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+            await enter()
+            let result: Result<T, any Error>
+            do { result = .success(try await LeadServer.onOwnThread(work)) } catch { result = .failure(error) }
+            await leave()
+            return try result.get()
         }
     }
 

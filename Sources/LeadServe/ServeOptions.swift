@@ -1,3 +1,4 @@
+import LeadSupport
 import Logging
 
 /// What `leadscore serve` is told on its command line.
@@ -19,6 +20,9 @@ public struct ServeOptions: Sendable {
     /// Extra missing-value markers, besides the model's.
     public var extraMissing: [String] = []
     public var logLevel: Logger.Level = .info
+    /// CSV batches scored at once (each on a thread of its own, its chunks on every core); later
+    /// ones wait their turn without holding a thread.
+    public var bulkRuns = 2 * ScoringThreads.default
 
     public init(modelPath: String) { self.modelPath = modelPath }
 }

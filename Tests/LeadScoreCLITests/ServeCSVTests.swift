@@ -21,6 +21,29 @@ import Testing
         CLI.read(CLI.root + "/datasets/new-leads.csv").split(separator: "\n").prefix(limit + 1).joined(separator: "\n") + "\n"
     }
 
+    /// Concurrent CSV batches beyond `--bulk-runs` wait their turn (no thread each) and every one
+    /// is answered in full: 16 at once through one slot.
+    @Test func csvBatchesBeyondTheBulkSlotsWaitTheirTurn() throws {
+        let server = try ServeProcess(model: Self.model, ["--bulk-runs", "1", "--log-level", "notice"])
+        let leads = CLI.read(CLI.root + "/datasets/new-leads.csv")
+        let expected = try Self.cliScores(leads)
+        let replies = Replies()
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            let r = try? server.request("POST", "/v1/score", body: leads, headers: Self.csv)
+            replies.add(r.map { "\($0.status) \($0.text == expected.stdout)" } ?? "failed")
+        }
+        #expect(replies.all == Array(repeating: "200 true", count: 16))
+        let bad = try CLI.run(["serve", "--model", Self.model, "--bulk-runs", "0"])
+        #expect(bad.status == 64 && bad.stderr.contains("--bulk-runs must be from 1 to 256"))
+    }
+
+    final class Replies: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
     @Test func csvBatchEqualsScoreByteForByte() throws {
         let server = try ServeProcess(model: Self.model)
         // 400 leads, and all 5,000 (several chunks, scored on every thread): `score`'s bytes.
