@@ -270,31 +270,29 @@ public struct ShapePlan {
                     let c = numeric[k]
                     let e = reading.columns[sources[c]].numeric!
                     let value = from + x.densePosition[e.term] * n, missing = from + x.densePosition[e.missingTerm!] * n
-                    if case .shape(let shape) = design.columns[c].kind {
-                        // What `ShapeEncoding.forEachTerm` writes, without copying the encoding per row.
+                    // Each row as its column's encoding defines it (`ShapeEncoding.writeTerms`, the
+                    // `forEachTerm` of a straight line or yes/no column), the encoding taken out of
+                    // the column once: going through `ColumnEncoding` copied it (its arrays
+                    // retained) on every row.
+                    switch design.columns[c].kind {
+                    case .shape(let shape):
                         let terms = shape.terms.map { to + positions[$0] * n }
                         let indicator = shape.missingTerm.map { to + positions[$0] * n }
-                        let means = shape.means, scales = shape.scales
                         withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
                             let b = b.baseAddress!
                             for i in 0..<n {
-                                if missing[i] == 1 {
-                                    indicator?[i] = 1
-                                    continue
-                                }
-                                shape.writeBasis(value[i], into: b)
-                                for j in 0..<terms.count { terms[j][i] = (b[j] - means[j]) / scales[j] }
+                                // Missing: the indicator 1, the basis terms at 0 (as written).
+                                if missing[i] == 1 { indicator?[i] = 1; continue }
+                                shape.writeTerms(value[i], into: b)
+                                for j in 0..<terms.count { terms[j][i] = b[j] }
                             }
                         }
-                    } else if let e = design.columns[c].numeric {
-                        // What `NumericEncoding.forEachTerm` writes (a straight line or a yes/no
-                        // column): the standardized value, or 0 and the indicator when missing.
-                        let term = to + positions[e.term] * n
-                        let indicator = e.missingTerm.map { to + positions[$0] * n }
-                        let standardization = e.standardization
+                    case .numeric(let e), .boolean(let e):
                         for i in 0..<n {
-                            if missing[i] == 1 { indicator?[i] = 1 } else { term[i] = standardization(value[i]) }
+                            e.forEachTerm(missing[i] == 1 ? .missing : .number(value[i])) { t, z in to[positions[t] * n + i] = z }
                         }
+                    case .categorical:
+                        break
                     }
                     return true
                 }

@@ -75,15 +75,23 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
         }
     }
 
-    /// Writes the terms of `value` through `set(term, x)`: (bⱼ(clamp(x)) − meanⱼ) / scaleⱼ for a
-    /// number; 0 for every basis term and 1 for the indicator when missing.
+    /// Writes the values of the basis terms at number `x` into `out[0..<terms.count]`, in basis order:
+    /// (bⱼ(clamp(x)) − meanⱼ) / scaleⱼ.
+    @inline(__always)
+    public func writeTerms(_ x: Double, into out: UnsafeMutablePointer<Double>) {
+        writeBasis(x, into: out)
+        for j in 0..<terms.count { out[j] = (out[j] - means[j]) / scales[j] }
+    }
+
+    /// Writes the terms of `value` through `set(term, x)`: `writeTerms` for a number; 0 for every
+    /// basis term and 1 for the indicator when missing.
     @inline(__always)
     public func forEachTerm(_ value: ResolvedValue, _ set: (Int, Double) -> Void) {
         switch value {
         case .number(let x):
             withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
-                writeBasis(x, into: b.baseAddress!)
-                for j in 0..<terms.count { set(terms[j], (b[j] - means[j]) / scales[j]) }
+                writeTerms(x, into: b.baseAddress!)
+                for j in 0..<terms.count { set(terms[j], b[j]) }
             }
         case .missing:
             for t in terms { set(t, 0) }
@@ -98,9 +106,9 @@ public struct ShapeEncoding: Codable, Sendable, Equatable {
     @inline(__always)
     public func logOdds(_ x: Double, beta: UnsafeBufferPointer<Double>) -> Double {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
-            writeBasis(x, into: b.baseAddress!)
+            writeTerms(x, into: b.baseAddress!)
             var s = 0.0
-            for j in 0..<terms.count { s += beta[terms[j]] * ((b[j] - means[j]) / scales[j]) }
+            for j in 0..<terms.count { s += beta[terms[j]] * b[j] }
             return s
         }
     }
