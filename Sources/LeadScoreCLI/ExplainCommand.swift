@@ -119,7 +119,7 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("Without an id column, a lead is found by its row number (the 'row' that score prints, from 1); got '\(leadID)'.")
         }
         var roles = RowRoles(file: path, header: header, parser: parser)
-        if let idIndex { try roles.readID(header[idIndex]) }
+        if let idIndex { roles.readID(at: idIndex) }
         // A lead asked for by id stops at its first problem; otherwise rows follow --on-error.
         var rows = LeadRows(source: reader, roles: roles, resolver: resolver, policy: leadID != nil ? .fail : dataOptions.onError)
         let notAskedFor: ((CSVRecord, Int) -> Bool)? = leadID.map { leadID in

@@ -44,13 +44,9 @@ public struct RowRoles: Sendable {
         time = try locate(column, role: "time")
     }
 
-    /// Takes ids from `column`. With `required` false a file without it is accepted (rows are then
-    /// identified by number) and the result says whether the column was found.
-    @discardableResult
-    public mutating func readID(_ column: String, required: Bool = true) throws(InputError) -> Bool {
-        if !required && !header.contains(column) { return false }
+    /// Takes ids from `column`.
+    public mutating func readID(_ column: String) throws(InputError) {
         id = try locate(column, role: "id")
-        return true
     }
 
     /// Takes ids from field `index` (a header with a name twice, or an id column a caller appended).

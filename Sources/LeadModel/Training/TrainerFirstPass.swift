@@ -267,7 +267,6 @@ final class RowCheck {
     let features: [Int]
     let overrides: [ColumnType?]
     let hasOverrides: Bool
-    let timeIndex: Int?
 
     init(scanner: FirstPassScanner) {
         parser = scanner.parser
@@ -275,7 +274,6 @@ final class RowCheck {
         features = scanner.features
         overrides = scanner.overrides
         hasOverrides = overrides.contains { $0 != nil }
-        timeIndex = scanner.roles.time
     }
 
     /// The first defect of a record with the right field count, in the order the messages were
@@ -283,7 +281,7 @@ final class RowCheck {
     /// time column (nil when there is none or it is not a date).
     func defect(_ fields: CSVRecord.Fields, time: Double?) -> RowDefect? {
         if roles.outcome(FieldParser.trim(fields[roles.target!])) == nil { return .badTarget }
-        if timeIndex != nil, time == nil { return .badTime }
+        if roles.time != nil, time == nil { return .badTime }
         for f in features where !FieldParser.isValidUTF8(fields[f]) {
             return .badValue(field: f, message: ValueProblem.invalidUTF8.message)
         }

@@ -271,34 +271,24 @@ struct ProfileCapture {
     /// Nil when a column's missing values share a group with other levels (pooled into `(other)`):
     /// the encoded rows cannot tell them apart, and the profile reads the file instead.
     static func capture(design: Design, x: EncodedRows) -> ProfileCapture? {
-        let n = x.rows
         var columns: [String: Column] = [:]
-        for col in design.columns {
+        for (c, col) in design.columns.enumerated() {
+            switch col.kind {
+            case .categorical(let e) where e.groups.contains(where: { !$0.value.isEmpty && ($0.pooled ?? []).contains("") }): return nil
+            case .shape: return nil  // the reading design has none
+            default: break
+            }
+            // Each row's value as pass 2 resolved it (`InteractionBuilder.readingValues`), kept compactly.
+            let values = InteractionBuilder.readingValues(design, column: c, train: x)
             switch col.kind {
             case .categorical(let e):
-                if e.groups.contains(where: { !$0.value.isEmpty && ($0.pooled ?? []).contains("") }) { return nil }
-                var groupOfTerm: [Int: Int32] = [:]
-                for (g, group) in e.groups.enumerated() { if let t = group.term { groupOfTerm[t] = Int32(g) } }
-                let reference = Int32(e.groups.firstIndex { $0.term == nil } ?? 0)
-                var groups = [Int32](repeating: reference, count: n)
-                if let first = e.groups.compactMap(\.term).first {
-                    let q = x.groupOf[first]
-                    for i in 0..<n {
-                        let t = Int(x.levels[q * n + i])
-                        if t >= 0 { groups[i] = groupOfTerm[t]! }
-                    }
-                }
+                let groups = values.map { value -> Int32 in if case .level(let g) = value { Int32(g) } else { -1 } }
                 columns[col.name] = .categorical(groups: groups, missingGroup: e.groups.firstIndex { $0.value.isEmpty })
-            case .numeric(let e), .boolean(let e):
-                var v = x.column(e.term)
-                let m = x.column(e.missingTerm!)
-                for i in 0..<n where m[i] == 1 { v[i] = .nan }
-                columns[col.name] = .number(v)
-            case .shape:
-                return nil
+            default:
+                columns[col.name] = .number(values.map { value in if case .number(let v) = value { v } else { .nan } })
             }
         }
-        return ProfileCapture(rows: n, columns: columns)
+        return ProfileCapture(rows: x.rows, columns: columns)
     }
 
     /// The profile of the captured rows through `model` (nil when the model has a column the capture lacks).
