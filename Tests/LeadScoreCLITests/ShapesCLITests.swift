@@ -58,6 +58,16 @@ import Testing
         #expect(rows.count == 2 && rows[0] == rows[1], "\(scored.stdout)")
     }
 
+    /// A shape asked for a column that is not numeric is ignored with a notice, not silently.
+    @Test func aShapeForACategoryIsANotice() throws {
+        let r = try CLI.run(["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                             "--exclude", "reject_reason", "--holdout", "0", "--out", dir + "/m.json",
+                             "--numeric", "lead_source=bins", "--monotone", "webinar_attended=increasing"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("--numeric lead_source=bins ignored: 'lead_source' is not a numeric column"), "\(r.stdout)")
+        #expect(r.stdout.contains("--monotone webinar_attended=increasing ignored: 'webinar_attended' is not a numeric column"))
+    }
+
     @Test func anUnknownColumnIsNamed() throws {
         let r = try train(["--monotone", "page_veiws=increasing"])
         #expect(r.status == 65, "\(r.stderr)")

@@ -202,6 +202,13 @@ public struct ShapePlan {
                 preconditionFailure("ShapePlan: the reading design has no shapes")
             }
         }
+        // A shape asked for a column that is not numeric (a category, yes/no) cannot apply: say so.
+        let numbers = Set(reading.columns.filter { if case .numeric = $0.kind { true } else { false } }.map(\.name))
+        for (name, option) in options.columns.map({ ($0.key, "--numeric \($0.key)=\($0.value.rawValue)") }).sorted(by: { $0.0 < $1.0 })
+            + options.monotone.map({ ($0.key, "--monotone \($0.key)=\($0.value.rawValue)") }).sorted(by: { $0.0 < $1.0 })
+        where !numbers.contains(name) && reading.columns.contains(where: { $0.name == name }) {
+            notices.append("\(option) ignored: '\(name)' is not a numeric column")
+        }
         var design = Design(columns: columns, termNames: names)
         design.termMeans = nil
         let train = rewrite(x, into: design, sources: sources)
