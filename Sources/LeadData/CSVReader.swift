@@ -9,6 +9,10 @@ public final class CSVReader {
     private let source: ByteSource?
     /// True when reading a chunk held in memory (the buffer holds all of it from the start).
     private let inMemory: Bool
+    /// True when records without quotes are read in place from the read buffer (see `init(source:…)`).
+    private let inPlace: Bool
+    /// Where the in-place path finds delimiters, line ends and quotes (reset when the buffer is refilled).
+    private var scanner: ByteScanner
     private var buffer: UnsafeMutableRawBufferPointer
     private var position = 0
     private var end = 0
@@ -27,12 +31,19 @@ public final class CSVReader {
     }
 
     /// Reads `source` from its start (a header is expected, as from a file).
-    public init(source: ByteSource, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize) {
+    ///
+    /// With `inPlace`, a record without quotes is referenced where it lies in the read buffer, as in
+    /// a chunk held in memory (`CSVRecord` valid until the next call), instead of being copied field
+    /// by field: the bulk scorer reads this way; other readers keep records that own their bytes.
+    public init(source: ByteSource, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = CSVReader.defaultChunkSize,
+                inPlace: Bool = false) {
         self.path = source.path
         self.delimiter = delimiter
         self.source = source
         self.inMemory = false
+        self.inPlace = inPlace
         self.buffer = .allocate(byteCount: max(16, chunkSize), alignment: 16)
+        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
     }
 
     /// Reads records from bytes already in memory (a chunk of a larger file): `firstLine` is the
@@ -43,6 +54,8 @@ public final class CSVReader {
         self.delimiter = delimiter
         self.source = nil
         self.inMemory = true
+        self.inPlace = true
+        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
         self.buffer = .allocate(byteCount: max(16, bytes.count), alignment: 16)
         if bytes.count > 0 { buffer.copyMemory(from: bytes) }
         self.end = bytes.count
@@ -59,6 +72,8 @@ public final class CSVReader {
         self.delimiter = delimiter
         self.source = nil
         self.inMemory = true
+        self.inPlace = true
+        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
         self.borrowed = slice.owner
         self.buffer = UnsafeMutableRawBufferPointer(start: slice.owner.base + slice.start, count: slice.count)
         self.end = slice.count
@@ -83,12 +98,29 @@ public final class CSVReader {
 
     public var sizeInBytes: Int? { source?.sizeInBytes }
 
+    /// Moves the bytes not read yet to the front of the buffer and reads more after them (in-place
+    /// reading met the end of the buffer inside a record). False when the record fills the buffer:
+    /// the state machine, which copies, reads it.
+    private func refillKeepingRest() throws(InputError) -> Bool {
+        guard let source, !exhausted else { return true }
+        let rest = end - position
+        if rest == buffer.count { return false }
+        if rest > 0 && position > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + position, byteCount: rest) }
+        position = 0
+        end = rest
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest...]))
+        if n == 0 { exhausted = true } else { end += n }
+        scanner.reset()
+        return true
+    }
+
     private func refill() throws(InputError) -> Bool {
         if exhausted { return false }
         guard let source else { return false }
         let n = try source.read(into: buffer)
         position = 0
         end = n
+        scanner.reset()
         if n == 0 { exhausted = true; return false }
         return true
     }
@@ -135,16 +167,16 @@ public final class CSVReader {
         let lf = UInt8(ascii: "\n")
         let cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
-        if inMemory {
+        if inPlace {
             // Zero-copy fast path: a record without quotes is referenced in place.
-            while true {
+            fast: while true {
                 switch fastRecord(into: &record) {
                 case .record: return true
                 case .blank: continue
                 case .end: return false
-                case .quoted: break
+                case .quoted: break fast
+                case .incomplete: if try !refillKeepingRest() { break fast }
                 }
-                break
             }
         }
         while true {
@@ -237,19 +269,22 @@ public final class CSVReader {
         }
     }
 
-    private enum FastResult { case record, blank, end, quoted }
+    private enum FastResult { case record, blank, end, quoted, incomplete }
 
-    /// Reads one record of an in-memory chunk in place when it holds no quote character: fields
-    /// become ranges of the buffer (`CSVRecord.externalAddress`), nothing is copied. Line ends and
-    /// blank lines are handled exactly as in the state machine; a quote anywhere in the record sends
-    /// it back to the state machine (`.quoted`, position unchanged).
+    /// Reads one record in place when it holds no quote character: fields become ranges of the
+    /// buffer (`CSVRecord.externalAddress`), nothing is copied. Line ends and blank lines are handled
+    /// exactly as in the state machine; a quote anywhere in the record sends it back to the state
+    /// machine (`.quoted`, position unchanged). Reading a stream, a record (or a CR that may be half of
+    /// a CRLF) that reaches the end of the buffer is `.incomplete`: more must be read first.
     private func fastRecord(into record: inout CSVRecord) -> FastResult {
-        guard position < end else { return .end }
+        let final = exhausted
+        guard position < end else { return final ? .end : .incomplete }
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
         // Blank line?
         let first = base[position]
+        if first == cr && position + 1 == end && !final { return .incomplete }
         if first == lf || first == cr {
             position += 1
             if first == cr && position < end && base[position] == lf { position += 1 }
@@ -260,16 +295,21 @@ public final class CSVReader {
         var i = position
         var fieldStart = position
         var fields = 0
-        let search = ByteSearch(delimiter, lf, cr, quote)
+        var scanner = self.scanner
+        defer { self.scanner = scanner }
         while true {
-            i = search.first(in: UnsafePointer(base), from: i, end: end)
-            if i == end { break }
+            i = scanner.first(in: UnsafePointer(base), from: i, end: end)
+            if i == end {
+                if !final { return .incomplete }
+                break
+            }
             let c = base[i]
             if c == delimiter {
                 addBoundary(fields, start: fieldStart - position, end: i - position)
                 fields += 1
                 fieldStart = i + 1
             } else if c == lf || c == cr {
+                if c == cr && i + 1 == end && !final { return .incomplete }
                 break
             } else {
                 return .quoted

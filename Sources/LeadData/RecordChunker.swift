@@ -96,7 +96,7 @@ public final class RecordChunker {
     private func scan() {
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let delimiter = self.delimiter
-        let lineOrQuote = ByteSearch(quote, lf, cr, cr)
+        var lineOrQuote = ByteScanner(quote, lf, cr, cr)
         specialBytes.withUnsafeBufferPointer { special in
         do {
             let b = UnsafeBufferPointer(start: carry.base.assumingMemoryBound(to: UInt8.self), count: carry.count)
@@ -135,7 +135,8 @@ public final class RecordChunker {
                     if i == b.count { break }
                     if b[i] == quote && i > 0 && b[i - 1] == delimiter { st = .fieldStart }
                 } else if st == .quoted {
-                    while i < b.count && b[i] != quote && b[i] != lf { i += 1 }
+                    // A CR inside quotes stops the search too; the state machine passes over it.
+                    i = lineOrQuote.first(in: b.baseAddress!, from: i, end: b.count)
                     if i == b.count { break }
                 }
                 let c = b[i]

@@ -84,24 +84,99 @@ import Testing
     }
 }
 
-/// The word-at-a-time search against a byte-by-byte one, on every start and length of random
-/// inputs rich in the searched bytes (and in bytes one bit away from them).
-@Suite struct ByteSearchTests {
-    @Test func findsTheSameByteAsALoop() {
-        var state: UInt64 = 0x1234_5678
+/// The 64-byte SIMD scanner against a byte-by-byte search: random inputs rich in the searched bytes
+/// (and bytes one bit away from them), lengths across several blocks, every start, moving forward
+/// by small random steps as the readers do (the bits of a block are reused between calls).
+@Suite struct ByteScannerTests {
+    @Test func findsTheSameBytesAsALoopAcrossBlockEdges() {
+        var state: UInt64 = 0x9E37_79B9
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
-        let alphabet: [UInt8] = [0x2C, 0x22, 0x0A, 0x0D, 0x2D, 0x23, 0x0B, 0x0C, 0x41, 0x00, 0xFF, 0x80, 0xAC]
-        for _ in 0..<200 {
-            let bytes = (0..<Int(next() % 40)).map { _ in alphabet[Int(next()) % alphabet.count] }
-            let search = ByteSearch(0x2C, 0x22, 0x0A, 0x0D)
+        let wanted: [UInt8] = [0x2C, 0x22, 0x0A, 0x0D]
+        let alphabet: [UInt8] = wanted + [0x2D, 0x23, 0x0B, 0x0C, 0x41, 0x00, 0xFF, 0x80, 0xAC, 0x61, 0x62, 0x63]
+        for round in 0..<300 {
+            // Sparse and dense inputs: some rounds hold few wanted bytes (long runs between them).
+            let sparse = round % 3 == 0
+            let bytes = (0..<Int(next() % 260)).map { _ -> UInt8 in
+                sparse && next() % 16 != 0 ? 0x61 : alphabet[Int(next()) % alphabet.count]
+            }
             bytes.withUnsafeBufferPointer { b in
                 let base = b.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                for from in 0...b.count {
-                    for end in from...b.count {
-                        let expected = (from..<end).first { [0x2C, 0x22, 0x0A, 0x0D].contains(b[$0]) } ?? end
-                        #expect(search.first(in: base, from: from, end: end) == expected)
+                for end in [b.count, b.count / 2, max(0, b.count - 1)] {
+                    for start in 0...end {
+                        var scanner = ByteScanner(0x2C, 0x22, 0x0A, 0x0D)
+                        var from = start
+                        while true {
+                            let expected = (from..<end).first { wanted.contains(b[$0]) } ?? end
+                            let found = scanner.first(in: base, from: from, end: end)
+                            #expect(found == expected, "\(bytes) end \(end) from \(from)")
+                            if found >= end || found != expected { break }
+                            from = found + 1 + Int(next() % 3)
+                            if from > end { break }
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    /// Moving forward without taking every hit (a reader that jumps past a record, the chunker
+    /// after a quoted run) still finds the next one.
+    @Test func skipsForwardPastHitsAndBlocks() {
+        let bytes = (0..<300).map { UInt8($0 % 7 == 0 ? 0x2C : 0x61) }
+        bytes.withUnsafeBufferPointer { b in
+            var scanner = ByteScanner(0x2C, 0x2C, 0x2C, 0x2C)
+            for from in stride(from: 0, to: 300, by: 5) {
+                let expected: Int = (from..<300).first(where: { b[$0] == 0x2C }) ?? 300
+                #expect(scanner.first(in: b.baseAddress!, from: from, end: 300) == expected)
+            }
+        }
+    }
+}
+
+/// The scorer's sequential reader references records without quotes in its read buffer instead
+/// of copying them: the same header, records, lines and errors as the copying reader, at read sizes
+/// that cut records, CRLF pairs and quoted fields anywhere.
+@Suite struct InPlaceReaderTests {
+    static func read(_ path: String, inPlace: Bool, chunkSize: Int) -> RecordChunkerTests.Outcome {
+        var o = RecordChunkerTests.Outcome()
+        do {
+            let r = CSVReader(source: try ByteSource(path: path), delimiter: UInt8(ascii: ","), chunkSize: chunkSize, inPlace: inPlace)
+            o.header = try r.readHeader()
+            var rec = CSVRecord()
+            while try r.next(into: &rec) { o.records.append(rec.fields); o.lines.append(rec.line) }
+        } catch { o.error = "\(error)" }
+        return o
+    }
+
+    @Test(arguments: RecordChunkerTests.corpus)
+    func dirtyCorpusReadsTheSameInPlace(path: String) {
+        for size in [16, 37, 100, 4096] {
+            #expect(Self.read(path, inPlace: true, chunkSize: size) == Self.read(path, inPlace: false, chunkSize: size), "\(path) at \(size)")
+        }
+    }
+
+    @Test func randomInputsReadTheSameInPlace() {
+        let alphabet: [UInt8] = Array("\"\",,,\r\n\n\nab1 ".utf8) + [0xEF, 0xBB, 0xBF, 0xFF]
+        var state: UInt64 = 0x5eed
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        for round in 0..<400 {
+            let count = Int(next() % 300)
+            var bytes: [UInt8] = []
+            // Some inputs without quotes, so most records take the in-place path.
+            let plain = round % 2 == 0
+            for _ in 0..<count {
+                var b = alphabet[Int(next() % UInt64(alphabet.count))]
+                if plain && b == UInt8(ascii: "\"") { b = UInt8(ascii: "a") }
+                bytes.append(b)
+            }
+            let path = RecordChunkerTests.write(bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let expected = Self.read(path, inPlace: false, chunkSize: 1 << 16)
+            for size in [16, 17, 33, 64, 1 << 16] {
+                #expect(Self.read(path, inPlace: true, chunkSize: size) == expected, "input \(bytes) at \(size)")
             }
         }
     }

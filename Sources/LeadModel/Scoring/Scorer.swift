@@ -250,7 +250,7 @@ public struct Scorer {
             header = try c.readHeader()
             chunker = c
         } else {
-            let r = CSVReader(source: try input(), delimiter: options.delimiter)
+            let r = CSVReader(source: try input(), delimiter: options.delimiter, inPlace: true)
             header = try r.readHeader()
             reader = r
         }
