@@ -54,6 +54,9 @@ struct ScoreCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Where to write scores ('-' is standard output). A file appears only when complete.", valueName: "path"))
     var out = "-"
 
+    @Option(help: .hidden)
+    var stopAfter: ScoringStage?
+
     func validate() throws {
         if reasons < 0 { throw ValidationError("--reasons must be ≥ 0.") }
         try requireDistinctOutputs([("--out", out), ("--errors", errors)])
@@ -80,6 +83,7 @@ struct ScoreCommand: ParsableCommand {
             let outputGuess: DataFormat = out.lowercased().hasSuffix(".csv") ? .csv
                 : (out != "-" && DataFormat.guess(out) == .jsonl) ? .jsonl : (o.jsonInput ? .jsonl : .csv)
             o.jsonOutput = (format ?? outputGuess) == .jsonl
+            o.stopAfter = stopAfter
             let progress = ProgressLine(quiet: data.quiet)
             var scorer = Scorer(model: loaded)
             scorer.progress = { rows, bytes, total in progress.rows(rows, bytes: bytes, total: total) }
@@ -88,6 +92,7 @@ struct ScoreCommand: ParsableCommand {
             if !data.quiet {
                 for n in summary.notices { Terminal.note(n) }
                 var line = "scored \(summary.rowsScored) of \(summary.rowsRead) rows"
+                if let stopAfter { line = "\(stopAfter == .parse ? "parsed" : "resolved") \(summary.rowsScored) of \(summary.rowsRead) rows (--stop-after \(stopAfter.rawValue): nothing scored or written)" }
                 if summary.rowsReported > 0 { line += "; \(summary.rowsReported) reported\(errors.map { " in \($0)" } ?? " (list them with --errors FILE)")" }
                 Terminal.note(line)
                 if !summary.unseenLevels.isEmpty {
@@ -105,6 +110,8 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 }
+
+extension ScoringStage: ExpressibleByArgument {}
 
 enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case csv, jsonl

@@ -29,6 +29,9 @@ public struct LeadRows<Source: RecordSource> {
     /// The stream ends after this many records (training's second pass stops before a record the
     /// first pass found unreadable, which it reported).
     public var recordLimit = Int.max
+    /// False: a record is only read and its field count checked, nothing resolved (`values`, `outcome`
+    /// and `day` are not set): the floor of a pass, what reading alone costs (`score --stop-after parse`).
+    public var resolves = true
     private let resumesAfterError: Bool
     /// Set after a CSV record that could not be read: the rest of the input is not read.
     private var ended = false
@@ -77,6 +80,7 @@ public struct LeadRows<Source: RecordSource> {
             if let skipping, skipping(record, recordsRead) { continue }
             do throws(InputError) {
                 if let e = resolver.fieldCountError(record) { throw e }
+                if !resolves { return .row }
                 if roles.target != nil { outcome = try roles.outcome(of: record) }
                 if roles.time != nil { day = try roles.day(of: record) }
                 try resolver.resolve(record, into: &values)

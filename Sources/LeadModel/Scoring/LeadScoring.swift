@@ -145,7 +145,7 @@ extension Scorer.Context {
     /// The per-row work of scoring with `model` through `resolver`: shared by `Scorer.run` (a file)
     /// and `LeadScorer` (leads of a request).
     init(model: LeadScoreModel, resolver: RowResolver, compiled: CompiledScorer, reasons: Int, idIndex: Int?, idName: String,
-         policy: OnError, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool) {
+         policy: OnError, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool, stopAfter: ScoringStage? = nil) {
         let design = model.design
         self.init(
             resolver: resolver, compiled: compiled, scorecard: model.scorecard,
@@ -157,6 +157,7 @@ extension Scorer.Context {
             },
             jsonOutput: jsonOutput, idName: idName, deferRowNumbers: deferRowNumbers,
             lower: design.columns.map { if case .numeric(let e) = $0.kind { e.minimum ?? -.infinity } else if case .shape(let e) = $0.kind { e.minimum } else { -.infinity } },
-            upper: design.columns.map { if case .numeric(let e) = $0.kind { e.maximum ?? .infinity } else if case .shape(let e) = $0.kind { e.maximum } else { .infinity } })
+            upper: design.columns.map { if case .numeric(let e) = $0.kind { e.maximum ?? .infinity } else if case .shape(let e) = $0.kind { e.maximum } else { .infinity } },
+            stopAfter: stopAfter)
     }
 }

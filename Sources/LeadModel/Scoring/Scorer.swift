@@ -16,8 +16,19 @@ public struct ScoringOptions: Sendable {
     /// Read JSON Lines instead of CSV, and write JSON Lines instead of CSV.
     public var jsonInput = false
     public var jsonOutput = false
+    /// Stop each row after this stage and write nothing: the floors of scoring, for benchmarks
+    /// (`score --stop-after`). Rows are counted as scored.
+    public var stopAfter: ScoringStage?
 
     public init(dataPath: String) { self.dataPath = dataPath }
+}
+
+/// Where a run with `ScoringOptions.stopAfter` stops each row.
+public enum ScoringStage: String, Sendable, CaseIterable {
+    /// Records read and split into fields, their field count checked.
+    case parse
+    /// Then every value the model uses resolved: numbers parsed, levels looked up.
+    case resolve
 }
 
 /// What a scoring run did: `rowsRead = rowsScored + rowsReported`, always.
@@ -96,12 +107,15 @@ public struct Scorer {
         /// Training range of numeric columns (−∞…∞ for the others).
         let lower: [Double]
         let upper: [Double]
+        let stopAfter: ScoringStage?
 
         /// The row stream of `source` as this run reads it (its policy, its id column).
         func rows<Source: RecordSource>(_ source: Source) -> LeadRows<Source> {
             var roles = RowRoles(file: resolver.file, header: resolver.header, parser: resolver.parser)
             if let idIndex { roles.readID(at: idIndex) }
-            return LeadRows(source: source, roles: roles, resolver: resolver, policy: policy)
+            var rows = LeadRows(source: source, roles: roles, resolver: resolver, policy: policy)
+            rows.resolves = stopAfter != .parse
+            return rows
         }
 
         /// Reads records from `rows` until it is exhausted or `limit` records were read.
@@ -127,6 +141,10 @@ public struct Scorer {
                 } catch {
                     count(error, failure: true)
                     return
+                }
+                if stopAfter != nil {
+                    r.scored += 1
+                    continue
                 }
                 let rowNumber = rows.recordsRead
                 let record = rows.record
@@ -260,7 +278,7 @@ public struct Scorer {
         let out = try output()
         let errors = try options.errorsPath.map { try OutputSink(path: $0) }
         try errors?.write(CSVText.errorHeader)
-        if !options.jsonOutput {
+        if !options.jsonOutput && options.stopAfter == nil {
             var headerLine = CSVText.escape(idName) + ",probability,score,grade"
             for k in 0..<options.reasons { headerLine += ",reason_\(k + 1)" }
             try out.write(headerLine + "\n")
@@ -270,7 +288,7 @@ public struct Scorer {
         let context = Context(
             model: model, resolver: resolver, compiled: CompiledScorer(model: model), reasons: options.reasons,
             idIndex: idIndex, idName: idName, policy: options.onError, writeErrors: errors != nil,
-            jsonOutput: options.jsonOutput, deferRowNumbers: idIndex == nil && chunker != nil)
+            jsonOutput: options.jsonOutput, deferRowNumbers: idIndex == nil && chunker != nil, stopAfter: options.stopAfter)
         var unseen = [Int](repeating: 0, count: design.columns.count)
         var imputed = unseen
         var outOfRange = unseen
