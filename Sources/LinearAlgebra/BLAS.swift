@@ -115,6 +115,23 @@ public func setBLASThreads(_ n: Int) {
 /// One OpenBLAS thread unless `OPENBLAS_NUM_THREADS` asks for more. LeadScore's passes over the
 /// data run on its own threads; OpenBLAS is left the small factorizations (k × k, k ≈ 60), where
 /// its idle workers would only spin against those threads.
+///
+/// OpenBLAS (pthreads build) starts its workers when the library loads, and an idle worker spins
+/// on `sched_yield` until a timeout (about 0.1 s) before it sleeps: measured as 9% of the CPU time of
+/// `score` on 1M rows, on a core the scoring threads want. With one BLAS thread they are never
+/// used, so they are stopped (OpenBLAS starts them again if a later call asks for more threads).
 public func preferOwnThreadsOverBLAS() {
-    if getenv("OPENBLAS_NUM_THREADS") == nil { setBLASThreads(1) }
+    if getenv("OPENBLAS_NUM_THREADS") == nil {
+        setBLASThreads(1)
+        _ = idleBLASWorkersStopped
+    }
 }
+
+/// Stops OpenBLAS's worker threads once per process (`blas_thread_shutdown_`, looked up at run time:
+/// serial and OpenMP builds have no such workers, or no such symbol).
+private let idleBLASWorkersStopped: Bool = {
+    guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return false }
+    typealias Shutdown = @convention(c) () -> Int32
+    _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    return true
+}()

@@ -1,5 +1,6 @@
 import LeadData
 import LeadSupport
+import LinearAlgebra
 
 /// Options for bulk scoring.
 public struct ScoringOptions: Sendable {
@@ -232,6 +233,8 @@ public struct Scorer {
 
     private func run(_ options: ScoringOptions, input: () throws(InputError) -> ByteSource, chunkSize: Int,
                      output: () throws -> OutputSink) throws -> ScoringSummary {
+        // Scoring uses no BLAS: its idle workers would only spin against the scoring threads.
+        preferOwnThreadsOverBLAS()
         var summary = ScoringSummary()
         let parser = FieldParser(extraMissing: model.missingMarkers + options.extraMissing)
         let idIndexIn: (([String]) throws -> (Int?, String))  = { header in
