@@ -30,7 +30,7 @@ public struct CSVRecord: Sendable {
         self.line = line
     }
 
-    public var fieldCount: Int { ends.count }
+    @inlinable public var fieldCount: Int { ends.count }
 
     @inlinable
     public func range(_ i: Int) -> Range<Int> {

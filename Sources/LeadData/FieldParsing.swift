@@ -14,10 +14,14 @@ public struct FieldParser: Sendable {
     /// The markers every CSV export uses: empty, NA, N/A, null, NULL.
     public static let standardMissing = ["", "NA", "N/A", "null", "NULL"]
 
-    private let longestMarker: Int
+    @usableFromInline let longestMarker: Int
     /// The markers back to back, with their end offsets: a lookup that allocates and retains nothing.
-    private let markerBytes: [UInt8]
-    private let markerEnds: [Int]
+    @usableFromInline let markerBytes: [UInt8]
+    @usableFromInline let markerEnds: [Int]
+    /// The markers' first bytes (bit b % 64 of word b / 64) and lengths below 64 (bit n), as sets: most
+    /// fields are ruled out by two bit tests before any marker is compared.
+    @usableFromInline let markerFirstBytes: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline let markerLengths: UInt64
 
     public init(extraMissing: [String] = []) {
         missingMarkers = Set((FieldParser.standardMissing + extraMissing).map { Array($0.utf8) })
@@ -28,11 +32,19 @@ public struct FieldParser: Sendable {
         var total = 0
         for m in list { total += m.count; ends.append(total) }
         markerEnds = ends
+        var first: [UInt64] = [0, 0, 0, 0]
+        var lengths: UInt64 = 0
+        for m in list {
+            first[Int(m[0] >> 6)] |= 1 << UInt64(m[0] & 63)
+            if m.count < 64 { lengths |= 1 << UInt64(m.count) }
+        }
+        markerFirstBytes = (first[0], first[1], first[2], first[3])
+        markerLengths = lengths
     }
 
     // MARK: - Trimming and missing
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func trim(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         var lo = 0
         var hi = b.count
@@ -42,14 +54,25 @@ public struct FieldParser: Sendable {
         return UnsafeBufferPointer(rebasing: b[lo..<hi])
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
 
     /// True when the trimmed bytes are one of the missing markers.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func isMissing(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool {
         if trimmed.isEmpty { return true }
-        if trimmed.count > longestMarker { return false }
+        let n = trimmed.count
+        if n > longestMarker { return false }
+        if n < 64 && markerLengths & (1 << UInt64(n)) == 0 { return false }
+        let b = trimmed[0]
+        let firstWord: UInt64
+        switch b >> 6 {
+        case 0: firstWord = markerFirstBytes.0
+        case 1: firstWord = markerFirstBytes.1
+        case 2: firstWord = markerFirstBytes.2
+        default: firstWord = markerFirstBytes.3
+        }
+        if firstWord & (1 << UInt64(b & 63)) == 0 { return false }
         return markerBytes.withUnsafeBufferPointer { bytes in
             markerEnds.withUnsafeBufferPointer { ends in
                 var start = 0

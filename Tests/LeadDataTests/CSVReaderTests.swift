@@ -168,4 +168,28 @@ func readAll(bytes: [UInt8], delimiter: Character = ",", chunk: Int = CSVReader.
         #expect(t.value(for: "aaaaaaaab", salt: 1) == -5)
         #expect(t.value(for: "aaaaaaaab", salt: 0) == keys.firstIndex(of: "aaaaaaaab"))
     }
+
+    /// The table compares two words per key (first/last bytes) instead of the bytes: keys of one
+    /// length that differ in any single byte, at every length up to 40, stay apart, and a key absent
+    /// from the table is never found, against a dictionary.
+    @Test func byteKeyTableTellsApartKeysDifferingInAnyByte() {
+        var t = ByteKeyTable()
+        var expected: [[UInt8]: Int] = [:]
+        for length in 1...40 {
+            let base = (0..<length).map { UInt8(97 + $0 % 26) }
+            for position in 0..<length {
+                var key = base
+                key[position] = 0x5F  // '_'
+                let value = expected[key] ?? expected.count
+                expected[key] = value
+                t.set(String(decoding: key, as: UTF8.self), value)
+            }
+        }
+        for (key, value) in expected {
+            #expect(key.withUnsafeBufferPointer { t.value(for: $0) } == value, "\(String(decoding: key, as: UTF8.self))")
+            var absent = key
+            absent[absent.count / 2] = 0x2D  // '-'
+            #expect(absent.withUnsafeBufferPointer { t.value(for: $0) } == nil)
+        }
+    }
 }

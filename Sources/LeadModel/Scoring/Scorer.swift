@@ -330,7 +330,9 @@ public struct Scorer {
             }
         }
 
-        if let reader {
+        if let csv = reader as? CSVReader {
+            try scoreSequentially(csv)  // the concrete type: the row loop specialized, no generic metadata per row
+        } else if let reader {
             try scoreSequentially(reader)
         } else if let chunker {
             // Pipelined: while the workers score batch k, this thread reads batch k+1 and writes
