@@ -124,39 +124,69 @@ public struct FieldParser: Sendable {
             if expDigits == 0 { return .notANumber }
         }
         if i != n { return .notANumber }
-        // Fast exact path: up to 15 significant digits, no exponent, no point → integer.
-        var value = 0.0
-        var simple = n <= 15
-        if simple {
-            var j = 0
-            var negative = false
-            if trimmed[0] == UInt8(ascii: "-") { negative = true; j = 1 } else if trimmed[0] == UInt8(ascii: "+") { j = 1 }
-            var acc: Int64 = 0
-            var scale = 0
-            var seenPoint = false
-            while j < n {
-                let c = trimmed[j]
-                if c == UInt8(ascii: ".") { seenPoint = true } else if c &- 48 < 10 {
-                    acc = acc * 10 + Int64(c &- 48)
-                    if seenPoint { scale += 1 }
-                } else { simple = false; break }
-                j += 1
-            }
-            if simple {
-                // acc < 10^15 and a power of ten ≤ 10^15 are exact doubles; one division rounds correctly.
-                value = Double(acc)
-                if scale > 0 { value /= powersOfTen[scale] }
-                return .value(negative ? -value : value)
-            }
-        }
+        if let exact = exactlyRepresentable(trimmed) { return .value(exact) }
         var stack = [CChar](repeating: 0, count: n + 1)
         for k in 0..<n { stack[k] = CChar(bitPattern: trimmed[k]) }
-        value = strtod(stack, nil)
+        let value = strtod(stack, nil)
         if !value.isFinite { return .outOfRange }
         return .value(value)
     }
 
-    private static let powersOfTen: [Double] = (0...16).map { p in
+    /// The double nearest a well-formed decimal (`number`'s grammar) when one IEEE operation gives
+    /// it exactly rounded, else nil (then `strtod` decides). Clinger's fast path: the significant digits
+    /// as an integer w ≤ 2^53 and a power of ten 10^|e| with |e| ≤ 22 are both exact doubles, so
+    /// w × 10^e or w / 10^−e is one correctly rounded operation, the same double `strtod` returns.
+    @inline(__always)
+    static func exactlyRepresentable(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = text.count
+        var i = 0
+        var negative = false
+        if text[0] == UInt8(ascii: "-") { negative = true; i = 1 } else if text[0] == UInt8(ascii: "+") { i = 1 }
+        var w: UInt64 = 0
+        var digits = 0          // significant digits in w (leading zeros not counted)
+        var exponent = 0        // of ten, from digits after the point and digits w could not hold
+        var point = false
+        while i < n {
+            let c = text[i]
+            let d = c &- 48
+            if d < 10 {
+                if point { exponent -= 1 }
+                if w != 0 || d != 0 {
+                    // More than 19 significant digits might not fit an UInt64: strtod's case.
+                    if digits == 19 { return nil }
+                    w = w &* 10 &+ UInt64(d)
+                    digits += 1
+                }
+            } else if c == UInt8(ascii: ".") {
+                point = true
+            } else {
+                break  // the exponent marker
+            }
+            i += 1
+        }
+        if i < n {
+            i += 1
+            var expNegative = false
+            if text[i] == UInt8(ascii: "+") { i += 1 } else if text[i] == UInt8(ascii: "-") { expNegative = true; i += 1 }
+            var e = 0
+            while i < n {
+                e = e * 10 + Int(text[i] &- 48)
+                if e > 10_000 { return nil }  // far outside the fast path (and strtod clamps)
+                i += 1
+            }
+            exponent += expNegative ? -e : e
+        }
+        guard w <= 1 << 53, exponent >= -22, exponent <= 22 else {
+            // Zero is zero at any exponent the grammar allows through this path.
+            return w == 0 && exponent >= -400 && exponent <= 400 ? (negative ? -0.0 : 0.0) : nil
+        }
+        var value = Double(w)
+        if exponent > 0 { value *= powersOfTen[exponent] } else if exponent < 0 { value /= powersOfTen[-exponent] }
+        return negative ? -value : value
+    }
+
+    /// 10^0 … 10^22, each exact (5^22 < 2^53).
+    private static let powersOfTen: [Double] = (0...22).map { p in
         var v = 1.0
         for _ in 0..<p { v *= 10 }
         return v
