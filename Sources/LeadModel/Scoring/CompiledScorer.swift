@@ -173,34 +173,35 @@ public struct CompiledScorer: Sendable {
                 if json {
                     if i < n {
                         if i > 0 { out.append(UInt8(ascii: ",")) }
-                        let code = String(decoding: codeBytes(values, top[i].1), as: UTF8.self)
+                        let code = withCode(values, top[i].1) { String(decoding: $0, as: UTF8.self) }
                         out.append(contentsOf: JSONText.quoted(code).utf8)
                     }
                 } else {
                     out.append(UInt8(ascii: ","))
-                    if i < n { codeBytes(values, top[i].1).withUnsafeBufferPointer { CSVText.appendEscaped($0, to: &out) } }
+                    if i < n { withCode(values, top[i].1) { CSVText.appendEscaped($0, to: &out) } }
                 }
             }
         }
     }
 
-    /// The reason code of contribution `c` (a column, or interaction c − columns) of a row.
+    /// Calls `body` with the reason code of contribution `c` (a column, or interaction c − columns)
+    /// of a row. The codes are lent in place, not returned as arrays: a returned array is a reference
+    /// count bumped and dropped per reason, on arrays every worker shares.
     @inline(__always)
-    func codeBytes(_ values: UnsafeBufferPointer<ResolvedValue>, _ c: Int) -> [UInt8] {
-        guard c >= values.count else { return codeBytes(values[c], column: c) }
+    func withCode<R>(_ values: UnsafeBufferPointer<ResolvedValue>, _ c: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard c >= values.count else {
+            switch (kinds[c], values[c]) {
+            case (.categorical, .level(let g)): return groupCodes[c][g].withUnsafeBufferPointer(body)
+            case (.categorical, .unseen): return unseenCode[c].withUnsafeBufferPointer(body)
+            case (_, .missing): return missingCode[c].withUnsafeBufferPointer(body)
+            case (.numeric, .number(let x)), (.shape, .number(let x)):
+                return standardization[c].isHigh(x) ? highCode[c].withUnsafeBufferPointer(body) : lowCode[c].withUnsafeBufferPointer(body)
+            default: return body(UnsafeBufferPointer(start: nil, count: 0))
+            }
+        }
         let k = c - values.count, i = interactions[k]
         return Array(i.label(i.first.cell(values[i.first.columnIndex]), i.second.cell(values[i.second.columnIndex])).utf8)
-    }
-
-    @inline(__always)
-    func codeBytes(_ value: ResolvedValue, column c: Int) -> [UInt8] {
-        switch (kinds[c], value) {
-        case (.categorical, .level(let g)): return groupCodes[c][g]
-        case (.categorical, .unseen): return unseenCode[c]
-        case (_, .missing): return missingCode[c]
-        case (.numeric, .number(let x)), (.shape, .number(let x)): return standardization[c].isHigh(x) ? highCode[c] : lowCode[c]
-        default: return []
-        }
+            .withUnsafeBufferPointer(body)
     }
 
     /// What a number adds to the log-odds in column `c`: β · (x − mean)/sd, or a shape's Σ βⱼ · termⱼ.

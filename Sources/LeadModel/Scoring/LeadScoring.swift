@@ -150,7 +150,9 @@ extension Scorer.Context {
         self.init(
             resolver: resolver, compiled: compiled, scorecard: model.scorecard,
             reasons: reasons, idIndex: idIndex, policy: policy, writeErrors: writeErrors,
-            gradeBytes: model.grades.map { Array($0.grade.utf8) }, gradeFloors: model.grades.map(\.minScore),
+            gradeText: model.grades.flatMap { Array($0.grade.utf8) },
+            gradeEnds: model.grades.reduce(into: []) { ends, g in ends.append((ends.last ?? 0) + g.grade.utf8.count) },
+            gradeFloors: model.grades.map(\.minScore),
             hasMissingTerm: design.columns.map { col in
                 if case .shape(let e) = col.kind { return e.missingTerm != nil }
                 return col.categorical != nil || col.numeric?.missingTerm != nil

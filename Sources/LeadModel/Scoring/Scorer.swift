@@ -98,7 +98,10 @@ public struct Scorer {
         let idIndex: Int?
         let policy: OnError
         let writeErrors: Bool
-        let gradeBytes: [[UInt8]]
+        /// The grades' names back to back, grade g's ending at `gradeEnds[g]`: appended from one
+        /// shared buffer, not as an array per grade whose reference count both workers would bump per row.
+        let gradeText: [UInt8]
+        let gradeEnds: [Int]
         let gradeFloors: [Double]
         let hasMissingTerm: [Bool]
         let jsonOutput: Bool
@@ -117,6 +120,14 @@ public struct Scorer {
             var rows = LeadRows(source: source, roles: roles, resolver: resolver, policy: policy)
             rows.resolves = stopAfter != .parse
             return rows
+        }
+
+        /// Appends the name of grade `g` (nothing for nil).
+        @inline(__always)
+        func appendGrade(_ g: Int?, to out: inout [UInt8]) {
+            guard let g else { return }
+            let start = g == 0 ? 0 : gradeEnds[g - 1]
+            gradeText.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<gradeEnds[g]])) }
         }
 
         /// Reads records from `rows` until it is exhausted or `limit` records were read.
@@ -173,7 +184,7 @@ public struct Scorer {
                 }
                 let p = StableMath.sigmoid(eta)
                 let score = scorecard.score(logOdds: eta)
-                let grade = GradeBand.index(score: score, floors: gradeFloors).map { gradeBytes[$0] } ?? []
+                let grade = GradeBand.index(score: score, floors: gradeFloors)
                 if deferRowNumbers {
                     r.rowOrdinals.append(Int32(truncatingIfNeeded: rowNumber))
                     r.rowStarts.append(r.output.count)
@@ -186,7 +197,9 @@ public struct Scorer {
                     }
                     line += ",\"probability\":\(p),\"score\":"
                     line.append(String(decoding: { var b: [UInt8] = []; CSVText.appendOneDecimal(score, to: &b); return b }(), as: UTF8.self))
-                    line += ",\"grade\":" + JSONText.quoted(String(decoding: grade, as: UTF8.self))
+                    var gradeName: [UInt8] = []
+                    appendGrade(grade, to: &gradeName)
+                    line += ",\"grade\":" + JSONText.quoted(String(decoding: gradeName, as: UTF8.self))
                     r.output.append(contentsOf: line.utf8)
                     if reasons > 0 {
                         r.output.append(contentsOf: ",\"reasons\":[".utf8)
@@ -205,7 +218,7 @@ public struct Scorer {
                     r.output.append(UInt8(ascii: ","))
                     CSVText.appendOneDecimal(score, to: &r.output)
                     r.output.append(UInt8(ascii: ","))
-                    r.output.append(contentsOf: grade)
+                    appendGrade(grade, to: &r.output)
                     if reasons > 0 {
                         values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: reasons, to: &r.output) }
                     }
