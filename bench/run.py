@@ -13,7 +13,9 @@ no Python in its process) and the scikit-learn scripts.
 DuckDB is given its best honest setup, the way a user would score a CSV file with it: its own
 `read_csv` with type detection, two threads, the model as SQL (`leadscore export sql --input typed`:
 numeric columns used as DuckDB typed them), `COPY (query) TO` a CSV. The floors are timed beside them:
-`cat FILE > /dev/null` (reading the file) and DuckDB reading every column with its typed reader.
+`cat FILE > /dev/null` (reading the file), DuckDB reading every column with its typed reader, and
+LeadScore's own reader: `score --stop-after parse` (records read and split into fields, nothing
+written) and `--stop-after resolve` (then the model's values parsed and looked up).
 Each measurement is the median of --repeat runs (default 3; scikit-learn scoring above 1M rows runs
 once, about a minute); before every run the input file is read once so all peers start from the
 page cache.
@@ -183,6 +185,10 @@ def main():
         sk_rep = {"repeat": args.repeat if rows <= 1_000_000 else 1, "data": data}
         row["cat_s"], _ = timed(["sh", "-c", f"cat '{data}' > /dev/null"], **rep)
         row["duckdb_read_s"], row["duckdb_read_mb"] = timed(duckdb_read_cmd(data), **rep)
+        # LeadScore's own floors (#15): the same run stopped after reading and splitting the records
+        # (parse) or after resolving the model's values (resolve), writing nothing.
+        for stage in ("parse", "resolve"):
+            row[f"floor_{stage}_s"], _ = timed([BIN, "score", data, "--model", model, "--stop-after", stage, "--quiet"], **rep)
         row["leadscore_s"], row["leadscore_mb"] = timed([BIN, "score", data, "--model", shaped, "--out", out, "--quiet"], **rep)
         row["leadscore_1thread_s"], _ = timed([BIN, "score", data, "--model", shaped, "--out", out + ".1t", "--quiet"], env={"LEADSCORE_THREADS": "1"}, **rep)
         row["reasons3_s"], row["reasons3_mb"] = timed([BIN, "score", data, "--model", shaped, "--reasons", "3", "--out", out + ".r3", "--quiet"], **rep)
@@ -241,6 +247,7 @@ def main():
         n = row["rows"]
         print(f"\nSCORING {n:,} rows, CSV in → CSV out (model: shapes + 1 interaction unless said)")
         for key, label in [("cat", "floor: cat > /dev/null"), ("duckdb_read", "floor: DuckDB typed read only"),
+                           ("floor_parse", "floor: leadscore parse only"), ("floor_resolve", "floor: leadscore parse+resolve"),
                            ("leadscore", "leadscore (2 threads)"), ("leadscore_1thread", "leadscore (1 thread)"), ("reasons3", "leadscore --reasons 3"),
                            ("duckdb", "DuckDB shell, typed (2 thr.)"), ("duckdb_reasons3", "DuckDB typed, 3 reasons"), ("duckdb_text", "DuckDB, text columns"),
                            ("linear", "leadscore, straight lines"), ("duckdb_expr", "DuckDB, one expression, str. lines"),
@@ -258,6 +265,8 @@ def main():
               f"shapes + interaction vs the exported typed query {best('duckdb') / row['leadscore_s']:.2f}×; "
               f"with 3 reasons {best('duckdb_reasons3') / row['reasons3_s']:.2f}× (goal ≥ 1.5)")
         print(f"  leadscore's time over the cat floor: {row['leadscore_s'] / row['cat_s']:.1f}×; DuckDB's over its read-only floor: {row['duckdb_s'] / row['duckdb_read_s']:.1f}×")
+        if "floor_parse_s" in row:
+            print(f"  straight lines over leadscore's own parse floor: {row['linear_s'] / row['floor_parse_s']:.2f}×, over parse+resolve: {row['linear_s'] / row['floor_resolve_s']:.2f}×")
         if "sklearn_s" in row:
             print(f"  ratio vs scikit-learn (straight lines both): {row['sklearn_s'] / row['linear_s']:.1f}× (goal ≥ 10)")
         if "max_abs_diff_vs_duckdb" in row:
