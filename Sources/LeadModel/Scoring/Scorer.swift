@@ -363,6 +363,9 @@ public struct Scorer {
                     let batchChunks = chunks
                     next = BatchJob<ChunkResult>.launch(count: batchChunks.count, threads: threads) { k -> ChunkResult in
                         var r = ChunkResult(columns: columnCount)
+                        // Room for the chunk's output at once (about as long as its input, longer with
+                        // reasons), instead of the array doubling and copying itself as it grows.
+                        r.output.reserveCapacity(batchChunks[k].slice.count + batchChunks[k].slice.count / 2)
                         let chunkReader = CSVReader(slice: batchChunks[k].slice, path: path, delimiter: delimiter,
                                                     firstLine: batchChunks[k].firstLine, firstIndex: 0)
                         var rows = context.rows(chunkReader)
