@@ -76,6 +76,10 @@ public enum PatternAnalysis {
             o.exclude = Array(exclude).sorted()
             o.timeColumn = nil
             o.storesProfile = false
+            // The additive model (splines, no searched steps or pairs): its model gaps are what a
+            // step or a pair would add, and each names the train option that adds it.
+            o.interactionsAuto = false
+            o.shapes.numeric = .spline
             var trainer = Trainer(options: o)
             trainer.progress = progress
             progress?("fitting the main-effects model")

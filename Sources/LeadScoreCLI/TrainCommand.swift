@@ -43,8 +43,8 @@ struct TrainCommand: ParsableCommand {
             Column types are inferred (numeric, boolean, categorical, date); categorical levels seen \
             fewer than --min-level-count times are pooled into '(other)', and a yes/no column whose \
             rarer value has fewer leads is dropped; numeric columns become natural cubic splines \
-            (--numeric, --knots; values beyond the training range are scored as its ends) or \
-            monotone shapes (--monotone), with a missing-value indicator when they have gaps; \
+            (--knots; values beyond the training range are scored as its ends), or step functions \
+            where cross-validation prefers them (--numeric), or monotone shapes (--monotone), with a missing-value indicator when they have gaps; \
             --interaction A:B adds the pair's cell-pair terms (--interactions auto searches for \
             pairs). The fit is L2-penalized \
             logistic regression by Newton's method (Cholesky steps on OpenBLAS/LAPACK).
@@ -86,12 +86,14 @@ struct TrainCommand: ParsableCommand {
     var minLevelCount = 10
 
     @Option(help: ArgumentHelp("""
-        How numeric columns enter the model: spline (default: a natural cubic spline with knots at \
-        training quantiles, values clamped to the training range), linear (one standardized term) or \
-        bins (a step function: --bins equal-count bins at training quantiles, each of at least \
-        --min-level-count leads). COLUMN=spline|linear|bins overrides one column (repeatable), e.g. \
-        --numeric employees=bins.
-        """, valueName: "spline|linear|bins|column=kind"))
+        How numeric columns enter the model. auto (the default): a natural cubic spline, or a step \
+        function (bins as below, up to 50, so a column of few values gets one step per value: its \
+        levels) where 5-fold cross-validation prefers it by at least 0.001 deviance per training row; \
+        the summary lists the columns tried. spline: always a spline (knots at training quantiles, \
+        values clamped to the training range). linear: one standardized term. bins: a step function, \
+        --bins equal-count bins at training quantiles, each of at least --min-level-count leads. \
+        COLUMN=auto|spline|linear|bins sets one column (repeatable), e.g. --numeric employees=bins.
+        """, valueName: "auto|spline|linear|bins|column=kind"))
     var numeric: [String] = []
 
     @Option(help: ArgumentHelp("Knots of each spline, 3 to 7, at Harrell's quantiles (5: the 5, 27.5, 50, 72.5 and 95th percentiles). Fewer are used when ties make them coincide.", valueName: "n"))
@@ -117,12 +119,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("""
         auto: search for more pairs: the main-effects fit's residuals rank every pair of columns (a \
-        FAST-style screen), the best 3 are tried in turn, and a pair is kept only when it lowers the \
+        FAST-style screen), the best 5 are tried in turn, and a pair is kept only when it lowers the \
         5-fold cross-validated deviance per training row by at least 0.001 (log loss by 0.0005). \
-        none (the default): only the pairs given with --interaction. The summary lists the pairs \
-        kept and rejected.
+        auto is the default (on fewer than 1,000 training rows no pairs are searched). none: only the \
+        pairs given with --interaction. The summary lists the pairs kept and rejected.
         """, valueName: "none|auto"))
-    var interactions: InteractionsChoice = .none
+    var interactions: InteractionsChoice?
 
     @Option(help: ArgumentHelp("Penalty: l2 (ridge on standardized terms) or none (maximum likelihood).", valueName: "l2|none"))
     var penalty: TrainingOptions.Penalty = .l2
@@ -208,7 +210,7 @@ struct TrainCommand: ParsableCommand {
         for n in numeric {
             let parts = n.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let kind = ShapeOptions.Numeric(rawValue: parts[parts.count - 1]), parts.allSatisfy({ !$0.isEmpty }) else {
-                throw ValidationError("--numeric takes spline, linear or bins, or COLUMN=spline|linear|bins for one column; got '\(n)'.")
+                throw ValidationError("--numeric takes auto, spline, linear or bins, or COLUMN=auto|spline|linear|bins for one column; got '\(n)'.")
             }
             if parts.count == 1 { shapes.numeric = kind } else { shapes.columns[parts[0]] = kind }
         }
@@ -258,7 +260,8 @@ struct TrainCommand: ParsableCommand {
             o.minLevelCount = minLevelCount
             o.shapes = try shapeOptions()
             o.interactions = try interactionPairs()
-            o.interactionsAuto = interactions == .auto
+            o.interactionsAuto = (interactions ?? .auto) == .auto
+            o.searchesAsked = interactions == .auto || numeric.contains(ShapeOptions.Numeric.auto.rawValue)
             o.penalty = penalty
             if let value = Double(lambda) { o.lambda = value } else { o.lambdaAuto = true }
             o.folds = folds

@@ -38,6 +38,16 @@ enum TrainingSummary {
         for i in m.design.interactions ?? [] {
             lines.append("  interaction: \(i.name) (\(i.cells.count) terms; its line in drivers gives the joint test)")
         }
+        if let search = m.shapeSearch {
+            let steps = search.kept.map(\.column)
+            lines.append("  shapes:   --numeric auto: \(search.columns.count - steps.count) numeric column(s) as splines\(steps.isEmpty ? "" : ", as steps: \(search.keptText)")")
+            if !search.trials.isEmpty {
+                lines.append("            steps tried by \(ShapeSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
+            }
+            for t in search.trials {
+                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.column) as \(t.bins) bins: deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))")
+            }
+        }
         if let search = m.interactionSearch {
             lines.append("  interactions auto: the \(search.cap) best-screened pairs tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
             if search.trials.isEmpty { lines.append("            none: no pair's screen gain beat chance") }
@@ -84,6 +94,16 @@ enum TrainingSummary {
                 "cap": search.cap, "margin": search.margin, "validation_rows": search.validationRows,
                 "kept": search.kept.map(\.pair), "rejected": search.rejected.map(\.pair),
                 "trials": search.trials.map { ["pair": $0.pair, "kept": $0.kept, "screen_gain": $0.screenGain, "degrees_of_freedom": $0.degreesOfFreedom,
+                                               "validation_deviance_before": $0.validationDevianceBefore,
+                                               "validation_deviance_after": $0.validationDevianceAfter] as [String: Any] },
+            ] as [String: Any]
+        }
+        if let search = m.shapeSearch {
+            dict["shape_search"] = [
+                "columns": search.columns, "margin": search.margin, "validation_rows": search.validationRows,
+                "steps": search.kept.map(\.column),
+                "trials": search.trials.map { ["column": $0.column, "bins": $0.bins, "kept": $0.kept, "screen_gain": $0.screenGain,
+                                               "degrees_of_freedom": $0.degreesOfFreedom,
                                                "validation_deviance_before": $0.validationDevianceBefore,
                                                "validation_deviance_after": $0.validationDevianceAfter] as [String: Any] },
             ] as [String: Any]

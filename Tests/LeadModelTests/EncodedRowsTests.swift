@@ -13,6 +13,7 @@ import LeadData
         o.exclude = ["reject_reason"]
         o.timeColumn = "created_at"
         o.holdoutFraction = 0
+        o.interactionsAuto = false
         let design = try Trainer(options: o).train().model.design
         let reader = try CSVReader(path: Paths.newLeads)
         let header = try reader.readHeader()

@@ -169,7 +169,9 @@ import Testing
         var o = SQLExportOptions(dialect: .duckdb)
         o.reasons = 99
         let export = try SQLExport(model: model, options: o)
-        let c = model.design.columns.count
+        // One per column and one per interaction (the bundled model has one).
+        let c = model.design.columns.count + (model.design.interactions?.count ?? 0)
+        #expect(model.design.interactions?.count == 1)
         #expect(export.reasons == c)
         #expect(export.notices.contains { $0.contains("capped at \(c)") })
         #expect(export.script.contains("reason_\(c)"))

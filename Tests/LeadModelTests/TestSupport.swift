@@ -81,6 +81,8 @@ struct Fixture: Decodable {
         // The fixtures' design enters numbers as straight lines (make_fixtures.py); splines have
         // their own reference (make_spline_fixtures.py).
         o.shapes.numeric = .linear
+        // The reference fits are of the design as given: no pairs searched.
+        o.interactionsAuto = false
         o.penalty = penalty
         o.lambda = lambda
         o.classWeight = class_weight == "balanced" ? .balanced : .none

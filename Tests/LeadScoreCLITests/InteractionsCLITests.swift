@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LeadModel
 
 /// `train --interaction A:B` from the command line, and what explain, score, drivers show of it.
 @Suite struct InteractionsCLITests {
@@ -20,6 +21,27 @@ import Testing
         let r = try train(args)
         #expect(r.status == 64, "\(r.stderr)")
         #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    /// With no option, train searches both steps (`--numeric auto`) and pairs (`--interactions
+    /// auto`), and says so in the summary and the model's options; `--interactions none --numeric
+    /// spline` searches neither.
+    @Test func theDefaultSearchesShapesAndPairs() throws {
+        let r = try train(["--json", "--holdout", "0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(summary["interaction_search"] is [String: Any], "\(r.stdout)")
+        let shapes = try #require(summary["shape_search"] as? [String: Any], "\(r.stdout)")
+        #expect(Set(shapes["columns"] as? [String] ?? []) == ["company_size", "page_views", "days_since_last_activity", "marketing_touches"])
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.json"))) as! [String: Any]
+        let options = (model["provenance"] as! [String: Any])["options"] as! [String: String]
+        #expect(options["interactions"] == "auto" && options["numeric"] == "auto", "\(options)")
+        #expect(model["shape_search"] != nil && model["interaction_search"] != nil)
+
+        let plain = try train(["--json", "--holdout", "0", "--interactions", "none", "--numeric", "spline"], out: "plain.json")
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let plainSummary = try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as! [String: Any]
+        #expect(plainSummary["interaction_search"] == nil && plainSummary["shape_search"] == nil && plainSummary["interactions"] == nil)
     }
 
     /// A column name holding a ':' can be paired: the ':' that parts two columns of the header is
@@ -85,15 +107,17 @@ import Testing
         let text = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
                                 "--exclude", "reject_reason,created_at", "--out", dir + "/auto.json", "--lambda", "1", "--interactions", "auto"])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("  interactions auto: the 3 best-screened pairs tried"), "\(text.stdout)")
-        let verdicts = text.stdout.split(separator: "\n").filter { $0.hasPrefix("            kept ") || $0.hasPrefix("            rejected ") }
-        #expect(verdicts.count == 3, "\(text.stdout)")
+        #expect(text.stdout.contains("  interactions auto: the \(InteractionSearch.defaultCap) best-screened pairs tried"), "\(text.stdout)")
+        // The pairs' verdicts (the shapes' verdicts, "kept     column as n bins", have no "×").
+        let verdicts = text.stdout.split(separator: "\n").filter { ($0.hasPrefix("            kept ") || $0.hasPrefix("            rejected ")) && $0.contains(" × ") }
+        #expect((1...InteractionSearch.defaultCap).contains(verdicts.count), "\(text.stdout)")
         let json = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
                                 "--exclude", "reject_reason,created_at", "--out", dir + "/auto2.json", "--lambda", "1", "--interactions", "auto", "--json"])
         let summary = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         let search = try #require(summary["interaction_search"] as? [String: Any])
         let kept = search["kept"] as! [String], rejected = search["rejected"] as! [String]
-        #expect(kept.count + rejected.count == 3)
+        // The pairs whose screen gain beats chance, at most the cap: the same in text and JSON.
+        #expect(kept.count + rejected.count == verdicts.count)
         #expect((summary["interactions"] as? [String] ?? []).count == kept.count)
         for (line, pair) in zip(verdicts, (search["trials"] as! [[String: Any]])) {
             let name = (pair["pair"] as! String).replacingOccurrences(of: ":", with: " × ")
@@ -106,8 +130,9 @@ import Testing
     @Test func patternsSuggestsTheExactOptionAndTheInteractionClosesTheGap() throws {
         let data = dir + "/shaped.csv"
         #expect(try CLI.run(["generate", "--shapes", "--rows", "8000", "--seed", "21", "--out", data]).status == 0)
-        #expect(try train(["--lambda", "1"], data: data, out: "main.json").status == 0)
-        #expect(try train(["--lambda", "1", "--interaction", "lead_source:job_level"], data: data, out: "pair.json").status == 0)
+        // Without the search, which would find the pair itself.
+        #expect(try train(["--lambda", "1", "--interactions", "none"], data: data, out: "main.json").status == 0)
+        #expect(try train(["--lambda", "1", "--interactions", "none", "--interaction", "lead_source:job_level"], data: data, out: "pair.json").status == 0)
         func gaps(_ model: String) throws -> String {
             let r = try CLI.run(["patterns", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
                                  "--exclude", "reject_reason,created_at", "--model", dir + "/" + model, "--top", "20"])
@@ -135,7 +160,7 @@ import Testing
         let data = dir + "/shaped.csv"
         let g = try CLI.run(["generate", "--shapes", "--rows", "4000", "--seed", "21", "--out", data])
         #expect(g.status == 0, "\(g.stderr)")
-        let r = try train(["--interaction", "lead_source:job_level", "--interaction", "page_views:email_type", "--lambda", "1"], data: data)
+        let r = try train(["--interaction", "lead_source:job_level", "--interaction", "page_views:email_type", "--lambda", "1", "--interactions", "none"], data: data)
         #expect(r.status == 0, "\(r.stderr)")
         let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.json"))) as! [String: Any]
         let interactions = try #require((model["design"] as! [String: Any])["interactions"] as? [[String: Any]])

@@ -222,9 +222,10 @@ import Testing
     @Test func reasonsAreCappedAtTheModelsColumns() throws {
         let r = try CLI.run(["score", "Tests/Fixtures/dirty/clean.csv", "--model", "models/leads.json", "--reasons", "40"])
         #expect(r.status == 0)
-        #expect(r.stderr.contains("--reasons 40 capped at 12"), "\(r.stderr)")
+        // 12 columns and the pair the default search kept: one contribution each.
+        #expect(r.stderr.contains("--reasons 40 capped at 13: the model has 12 columns and 1 interaction"), "\(r.stderr)")
         let header = r.stdout.split(separator: "\n")[0]
-        #expect(header.hasSuffix(",reason_12"))
+        #expect(header.hasSuffix(",reason_13"))
     }
 
     // MARK: - 13. explain finds a lead by the row number score prints

@@ -13,8 +13,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--numeric", "curvy"], "--numeric takes spline, linear or bins"),
-        (["--numeric", "=linear"], "--numeric takes spline, linear or bins"),
+        (["--numeric", "curvy"], "--numeric takes auto, spline, linear or bins"),
+        (["--numeric", "=linear"], "--numeric takes auto, spline, linear or bins"),
         (["--bins", "1"], "--bins must be 2 to 50"),
         (["--knots", "9"], "--knots must be 3 to 7"),
         (["--monotone", "page_views=up"], "--monotone takes COLUMN=increasing|decreasing"),

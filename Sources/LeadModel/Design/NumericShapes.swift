@@ -5,7 +5,10 @@ import LeadSupport
 /// rare 0/1 terms (`--min-level-count`).
 public struct ShapeOptions: Sendable, Equatable {
     public enum Numeric: String, Sendable, CaseIterable {
-        /// A natural cubic spline with knots at training quantiles (the default).
+        /// A spline, or a step function where cross-validation prefers it (the default;
+        /// `ShapeSearch` settles it per column before the shapes are built).
+        case auto
+        /// A natural cubic spline with knots at training quantiles.
         case spline
         /// One standardized term: a straight line.
         case linear
@@ -14,19 +17,23 @@ public struct ShapeOptions: Sendable, Equatable {
     }
 
     /// The default for every numeric column.
-    public var numeric: Numeric = .spline
+    public var numeric: Numeric = .auto
     /// Per-column overrides (`--numeric employees=linear`).
     public var columns: [String: Numeric] = [:]
     /// Knots of a spline (3 to 7; Harrell's quantiles for that count).
     public var knots = 5
     /// Bins of `--numeric bins` (2 to 50; equal-count at the training quantiles).
     public var bins = 10
+    /// Bins of the columns `--numeric auto` made step functions (`ShapeSearch.bins`), where they
+    /// differ from `bins`.
+    public var columnBins: [String: Int] = [:]
     /// Columns fitted as monotone shapes (`--monotone page_views=increasing`).
     public var monotone: [String: MonotoneRamp.Direction] = [:]
 
     public init() {}
 
     public func numeric(for column: String) -> Numeric { columns[column] ?? numeric }
+    public func bins(for column: String) -> Int { columnBins[column] ?? bins }
 
     /// The options as text, for the model's provenance.
     public var record: [String: String] {
@@ -56,6 +63,22 @@ public struct ShapePlan {
         self.options = options
         self.minLevelCount = minLevelCount
         built = design
+        readingDesign = ShapePlan.reading(design)
+    }
+
+    /// The same plan with other options (the reading design does not depend on them).
+    public func with(_ options: ShapeOptions) -> ShapePlan {
+        ShapePlan(built: built, reading: readingDesign, options: options, minLevelCount: minLevelCount)
+    }
+
+    private init(built: Design, reading: Design, options: ShapeOptions, minLevelCount: Int) {
+        self.built = built
+        readingDesign = reading
+        self.options = options
+        self.minLevelCount = minLevelCount
+    }
+
+    private static func reading(_ design: Design) -> Design {
         var columns: [ColumnEncoding] = []
         var names: [String] = []
         for col in design.columns {
@@ -79,7 +102,7 @@ public struct ShapePlan {
             }
             columns.append(out)
         }
-        readingDesign = Design(columns: columns, termNames: names)
+        return Design(columns: columns, termNames: names)
     }
 
     public struct Expanded {
@@ -145,12 +168,12 @@ public struct ShapePlan {
                         shape = .monotone(MonotoneRamp(breakpoints: points, direction: direction))
                     }
                 } else if options.numeric(for: col.name) == .bins {
-                    if let cuts = QuantileBins.cuts(sortedValues: values, bins: options.bins, minCount: minLevelCount) {
+                    if let cuts = QuantileBins.cuts(sortedValues: values, bins: options.bins(for: col.name), minCount: minLevelCount) {
                         shape = .bins(QuantileBins(cuts: cuts))
                     } else {
                         notices.append("column '\(col.name)': too few distinct values for bins of at least \(minLevelCount) leads; entered as a straight line")
                     }
-                } else if options.numeric(for: col.name) == .spline {
+                } else if [.spline, .auto].contains(options.numeric(for: col.name)) {
                     if let knots = RestrictedCubicSpline.knots(sortedValues: values, count: options.knots) {
                         shape = .spline(RestrictedCubicSpline(knots: knots, lower: values[0], upper: values[values.count - 1]))
                     } else {

@@ -202,8 +202,10 @@ public struct QuantileBins: Sendable, Equatable {
         for j in 0..<cuts.count { out[j] = x >= cuts[j] ? 1 : 0 }
     }
 
-    /// Cuts for sorted training values: the quantiles that make `bins` equal-count bins, ties
-    /// removed, and a cut kept only when the bin it closes and everything above it hold at least
+    /// Cuts for sorted training values: the quantiles that make `bins` equal-count bins, each moved
+    /// up to the smallest training value at or above it (so a column of whole numbers is cut at whole
+    /// numbers, and one with fewer distinct values than bins gets a step at each value: its levels),
+    /// ties removed, and a cut kept only when the bin it closes and everything above it hold at least
     /// `minCount` values (so no bin rests on a handful of leads). Nil when no cut is left.
     public static func cuts(sortedValues v: [Double], bins: Int, minCount: Int) -> [Double]? {
         guard let first = v.first, bins >= 2 else { return nil }
@@ -211,12 +213,12 @@ public struct QuantileBins: Sendable, Equatable {
         var below = 0
         for k in 1..<bins {
             let q = quantile(sorted: v, Double(k) / Double(bins))
-            guard q > first, q > (cuts.last ?? first) else { continue }
-            // Values below q (a partition point of the sorted values).
+            // Values below q (a partition point of the sorted values); v[lo] is the cut.
             var lo = 0, hi = v.count
             while lo < hi { let mid = (lo + hi) / 2; if v[mid] < q { lo = mid + 1 } else { hi = mid } }
+            guard lo < v.count, v[lo] > first, v[lo] > (cuts.last ?? first) else { continue }
             if lo - below >= max(minCount, 1) && v.count - lo >= max(minCount, 1) {
-                cuts.append(q)
+                cuts.append(v[lo])
                 below = lo
             }
         }

@@ -30,6 +30,7 @@ public struct LogisticFit: Sendable {
     /// (monotone shapes), fitted by `ConstrainedNewtonSolver`; nil or all 0 is the plain Newton fit.
     public static func fit(data: EncodedRows, y: [Double], weights: [Double]? = nil, lambda: Double,
                            signs: [Int]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
+                           start given: [Double]? = nil,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
         let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda)
@@ -41,7 +42,10 @@ public struct LogisticFit: Sendable {
         var start = [Double](repeating: 0, count: data.cols)
         let totalWeight = w.reduce(0, +)
         let positiveWeight = zip(w, y).reduce(0) { $0 + $1.0 * $1.1 }
-        if totalWeight > 0 && positiveWeight > 0 && positiveWeight < totalWeight {
+        if let given, given.count == data.cols {
+            // A warm start (a nearby model's solution; with `signs`, one that keeps them).
+            start = given
+        } else if totalWeight > 0 && positiveWeight > 0 && positiveWeight < totalWeight {
             let rate = positiveWeight / totalWeight
             start[data.cols - 1] = StableMath.logit(rate)
         }

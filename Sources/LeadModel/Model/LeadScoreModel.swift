@@ -37,6 +37,9 @@ public struct LeadScoreModel: Codable, Sendable {
     public var collinearGroups: [DesignDiagnostics.CollinearGroup]? = nil
     /// `--interactions auto`: the pairs tried and whether each was kept (nil without the search).
     public var interactionSearch: InteractionSearch? = nil
+    /// `--numeric auto`: the columns tried as step functions and whether each was kept (nil when no
+    /// column's shape was searched).
+    public var shapeSearch: ShapeSearch? = nil
 
     enum CodingKeys: String, CodingKey {
         case missingMarkers = "missing_markers"
@@ -44,6 +47,7 @@ public struct LeadScoreModel: Codable, Sendable {
         case lambdaSelection = "lambda_selection"
         case collinearGroups = "collinear_groups"
         case interactionSearch = "interaction_search"
+        case shapeSearch = "shape_search"
         case format, target, schema, design, coefficients, scorecard, grades, inference, fit, metrics, provenance, notices
         case toolVersion = "tool_version"
         case createdAt = "created_at"

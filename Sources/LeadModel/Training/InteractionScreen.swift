@@ -77,23 +77,55 @@ public struct InteractionScreen: Sendable {
         return Cells(name: name, cell: key, count: cuts.count + 1)
     }
 
-    /// Every pair of `columns` ranked by excess gain (largest first), given the main-effects fit's η.
-    public static func rank(_ columns: [Cells], y: [Double], eta: [Double], weights: [Double]) -> [Candidate] {
-        let n = y.count
-        var g = [Double](repeating: 0, count: n), h = [Double](repeating: 0, count: n)
-        var totalH = 0.0
-        for i in 0..<n {
-            let p = StableMath.sigmoid(eta[i])
-            g[i] = weights[i] * (y[i] - p)
-            h[i] = weights[i] * p * (1 - p)
-            totalH += h[i]
+    /// Each row's gradient and curvature at the fit (G and H summed per cell), and κ.
+    struct Residuals {
+        var g: [Double], h: [Double], kappa: Double
+
+        init(y: [Double], eta: [Double], weights: [Double]) {
+            let n = y.count
+            g = [Double](repeating: 0, count: n)
+            h = g
+            var totalH = 0.0
+            for i in 0..<n {
+                let p = StableMath.sigmoid(eta[i])
+                g[i] = weights[i] * (y[i] - p)
+                h[i] = weights[i] * p * (1 - p)
+                totalH += h[i]
+            }
+            kappa = smoothingRows * totalH / Double(max(1, n))
         }
-        let kappa = smoothingRows * totalH / Double(max(1, n))
+
+        /// Σ G²/(H + κ) over cells: ½ of it is the log-likelihood gain of one Newton step of free
+        /// cell offsets, so it is a deviance.
         func part(_ G: [Double], _ H: [Double]) -> Double {
             var s = 0.0
             for c in G.indices { s += G[c] * G[c] / (H[c] + kappa) }
             return s
         }
+
+        /// G and H summed over the cells of `cells`.
+        func sums(_ cells: Cells) -> (G: [Double], H: [Double]) {
+            var G = [Double](repeating: 0, count: cells.count), H = G
+            for i in g.indices { G[Int(cells.cell[i])] += g[i]; H[Int(cells.cell[i])] += h[i] }
+            return (G, H)
+        }
+    }
+
+    /// What free offsets for a column's cells could remove from the fit's deviance beyond one
+    /// overall offset (the gain of `--numeric auto`'s step functions over the fitted spline), and
+    /// the cells that hold rows.
+    public static func gain(_ cells: Cells, y: [Double], eta: [Double], weights: [Double]) -> (gain: Double, usedCells: Int) {
+        let r = Residuals(y: y, eta: eta, weights: weights)
+        let (G, H) = r.sums(cells)
+        return (r.part(G, H) - r.part([G.reduce(0, +)], [H.reduce(0, +)]), H.filter { $0 > 0 }.count)
+    }
+
+    /// Every pair of `columns` ranked by excess gain (largest first), given the main-effects fit's η.
+    public static func rank(_ columns: [Cells], y: [Double], eta: [Double], weights: [Double]) -> [Candidate] {
+        let n = y.count
+        let r = Residuals(y: y, eta: eta, weights: weights)
+        let g = r.g, h = r.h
+        let part = r.part
         var out: [Candidate] = []
         for a in columns.indices {
             for b in columns.indices where b > a {

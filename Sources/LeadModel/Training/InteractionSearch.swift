@@ -50,7 +50,7 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
     }
 
     /// Pairs tried at most.
-    public static let defaultCap = 3
+    public static let defaultCap = 5
     /// The least fall in validation deviance per row that keeps a pair.
     public static let defaultMargin = 0.001
     /// Fewer training rows than this: no search (the folds would be too noisy).
@@ -70,17 +70,8 @@ extension InteractionBuilder {
     static func search(design: Design, train all: EncodedRows, y allY: [Double], weights allWeights: [Double], signs: [Int],
                        values allValues: [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
                        maxIterations: Int, sampleRows: Int = InteractionSearch.sampleRows) -> InteractionSearch {
-        // Above `sampleRows` training rows, on a seeded stratified sample of that many (as λ is
-        // chosen above 50,000): 20 fits over millions of rows would cost many times the final fit,
-        // while a pair that matters shows in 50,000 rows.
-        var x = all, y = allY, weights = allWeights, values = allValues
-        if all.rows > sampleRows {
-            let sample = LambdaSearch.stratifiedSample(y: allY, count: sampleRows, seed: seed)
-            x = all.selecting(sample)
-            y = sample.map { allY[$0] }
-            weights = sample.map { allWeights[$0] }
-            values = allValues.mapValues { v in sample.map { v[$0] } }
-        }
+        let (x, y, weights, picked) = FoldDeviance.rows(all, y: allY, weights: allWeights, sampleRows: sampleRows, seed: seed)
+        let values = picked.map { sample in allValues.mapValues { v in sample.map { v[$0] } } } ?? allValues
         let n = x.rows
         var search = InteractionSearch(cap: InteractionSearch.defaultCap, margin: InteractionSearch.defaultMargin, validationRows: 0, trials: [])
         // 1. The screen on the full training rows.
@@ -97,32 +88,20 @@ extension InteractionBuilder {
             .filter { $0.excess > 0 && !present.contains(Set([$0.first, $0.second])) }
             .prefix(search.cap)
         guard !ranked.isEmpty else { return search }
-        // 2. Validation: k seeded folds of the training rows, stratified by outcome as λ's are; each
-        // fold's rows get weight 0 in its fit and are scored by it, so every row is scored once by a
-        // model that did not see it.
-        let folds = InteractionSearch.folds
-        let fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
+        // 2. Validation: k seeded folds of the training rows, stratified by outcome as λ's are.
         search.validationRows = n
-        func deviance(_ data: EncodedRows, _ s: [Int]) -> Double {
-            var d = 0.0
-            for f in 0..<folds {
-                var fitWeights = weights
-                for i in 0..<n where fold[i] == f { fitWeights[i] = 0 }
-                let fit = LogisticFit.fit(data: data, y: y, weights: fitWeights, lambda: lambda, signs: s, maxIterations: maxIterations)
-                let eta = data.times(fit.beta + [fit.intercept])
-                for i in 0..<n where fold[i] == f { d += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -eta[i] : eta[i]) }
-            }
-            return d / Double(max(1, n))
-        }
+        let deviance = FoldDeviance(y: y, weights: weights, folds: InteractionSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
         var current = (design: design, rows: x, signs: signs)
-        var before = deviance(x, signs)
+        var (before, solutions) = deviance(x, signs: signs, names: design.termNames)
         let empty = Matrix(rows: 0, cols: design.termCount + 1)
         for candidate in ranked {
             let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
                                   pairs: [(candidate.first, candidate.second)], trainValues: values, holdoutValues: values.mapValues { _ in [] },
                                   minLevelCount: minLevelCount)
             let added = extended.design.termCount > current.design.termCount
-            let after = added ? deviance(extended.train, extended.signs) : before
+            var after = before
+            var tried = solutions
+            if added { (after, tried) = deviance(extended.train, signs: extended.signs, names: extended.design.termNames, from: solutions) }
             let keep = added && before - after >= search.margin
             search.trials.append(.init(first: candidate.first, second: candidate.second, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
@@ -130,6 +109,7 @@ extension InteractionBuilder {
             if keep {
                 current = (extended.design, extended.train, extended.signs)
                 before = after
+                solutions = tried
             }
         }
         return search

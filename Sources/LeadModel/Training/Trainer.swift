@@ -29,6 +29,9 @@ public struct Trainer {
 
     private func stage(_ name: String) { stageEnded?(name) }
 
+    /// λ of the searches' fits (shapes, interactions): 1 when λ is chosen afterwards, on the final design.
+    private var searchLambda: Double { options.penalty == .none ? 0 : options.lambdaAuto ? 1 : options.lambda }
+
     public func train() throws -> TrainingOutcome {
         preferOwnThreadsOverBLAS()
         var path = options.dataPath
@@ -82,7 +85,7 @@ public struct Trainer {
 
         // Rows are read with every number as it is (and every missing value flagged): the shapes'
         // knots are training quantiles, known once the rows are read (`ShapePlan.expand`).
-        let plan = ShapePlan(design: design, options: options.shapes, minLevelCount: options.minLevelCount)
+        var plan = ShapePlan(design: design, options: options.shapes, minLevelCount: options.minLevelCount)
         design = plan.readingDesign
 
         // MARK: Pass 2: encode.
@@ -158,6 +161,17 @@ public struct Trainer {
         }
         // The training rows' values as read, for the drift profile once the model exists.
         let capture = options.storesProfile ? ProfileCapture.capture(design: design, x: xTrain) : nil
+        // `--numeric auto`: a spline or steps per column, chosen by cross-validation (`ShapeSearch`).
+        var shapeSearch: ShapeSearch?
+        if !plan.searchedColumns.isEmpty {
+            progress?("choosing numeric shapes")
+            let chosen = plan.chooseShapes(train: xTrain, y: yTrain, weights: classWeights(yTrain), lambda: searchLambda,
+                                           seed: options.seed, maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
+            plan = plan.with(chosen.options)
+            shapeSearch = chosen.search
+            if options.searchesAsked { notices += chosen.notices }
+            stage("shapes chosen")
+        }
         var expanded = plan.expand(train: xTrain, holdout: xHold)
         /// Adds the interactions of `pairs` to the design and the encoded rows.
         func addInteractions(_ pairs: [(String, String)]) {
@@ -174,13 +188,13 @@ public struct Trainer {
         var interactionSearch: InteractionSearch?
         if options.interactionsAuto {
             if xTrain.rows < InteractionSearch.minimumRows {
-                expanded.notices.append("--interactions auto: \(xTrain.rows) training rows are fewer than \(InteractionSearch.minimumRows); no pairs were searched")
+                if options.searchesAsked { expanded.notices.append("--interactions auto: \(xTrain.rows) training rows are fewer than \(InteractionSearch.minimumRows); no pairs were searched") }
             } else {
                 progress?("searching interactions")
                 let search = InteractionBuilder.search(
                     design: expanded.design, train: expanded.train, y: yTrain, weights: classWeights(yTrain), signs: expanded.signs,
                     values: trainValues, minLevelCount: options.minLevelCount,
-                    lambda: options.penalty == .none ? 0 : options.lambdaAuto ? 1 : options.lambda, seed: options.seed,
+                    lambda: searchLambda, seed: options.seed,
                     maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
                 interactionSearch = search
                 if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
@@ -315,7 +329,7 @@ public struct Trainer {
                 options: options.record),
             notices: notices, missingMarkers: options.extraMissing,
             lambdaSelection: selection, collinearGroups: diagnostics.groups.isEmpty ? nil : diagnostics.groups,
-            interactionSearch: interactionSearch)
+            interactionSearch: interactionSearch, shapeSearch: shapeSearch)
         stage("model assembled (fingerprint waited for)")
         model.coefficients.original = model.originalUnits()
         model.coefficients.originalIntercept = model.originalIntercept()

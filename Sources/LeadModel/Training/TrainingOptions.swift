@@ -20,8 +20,11 @@ public struct TrainingOptions: Sendable {
     public var shapes = ShapeOptions()
     /// Interactions between two columns (`--interaction A:B`), in the order given.
     public var interactions: [InteractionPair] = []
-    /// `--interactions auto`: search for more pairs (`InteractionSearch`); off by default.
-    public var interactionsAuto = false
+    /// `--interactions auto` (the default): search for more pairs (`InteractionSearch`).
+    public var interactionsAuto = true
+    /// The user asked for the searches (`--interactions auto`, `--numeric auto`) by name: a search
+    /// that too few rows rule out is then a notice (a default that does not apply is not).
+    public var searchesAsked = false
     /// The search's sample above this many training rows (`InteractionSearch.sampleRows`; smaller in tests).
     public var interactionSampleRows = InteractionSearch.sampleRows
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
@@ -81,7 +84,7 @@ public struct TrainingOptions: Sendable {
         ]
         r.merge(shapes.record) { a, _ in a }
         if !interactions.isEmpty { r["interaction"] = interactions.map(\.text).joined(separator: ",") }
-        if interactionsAuto { r["interactions"] = "auto" }
+        r["interactions"] = interactionsAuto ? "auto" : "none"
         if lambdaAuto && penalty == .l2 {
             r["folds"] = "\(folds)"
             r["lambda_rule"] = lambdaRule.rawValue
