@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
               leadscore train Leads.csv --target Converted --positive 1 --missing Select \\
                   --exclude "Lead Number,Tags,Lead Quality" --id "Prospect ID"
               leadscore train leads.csv --target status --positive accepted --interaction lead_source:job_level
-              leadscore train leads.csv --target status --positive accepted --interactions auto
+              leadscore train leads.csv --target status --positive accepted --interactions none --numeric spline   (additive splines, no searches)
               leadscore train leads.csv --target status --positive accepted --lambda-rule 1se --folds 10
               leadscore train leads.csv --target status --positive accepted --lambda 1   (fixed λ, C = 1)
             """

@@ -49,8 +49,11 @@ enum TrainingSummary {
             }
         }
         if let search = m.interactionSearch {
-            lines.append("  interactions auto: the \(search.cap) best-screened pairs tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
-            if search.trials.isEmpty { lines.append("            none: no pair's screen gain beat chance") }
+            if search.trials.isEmpty {
+                lines.append("  interactions auto: no pair tried: no pair's screen gain beat chance")
+            } else {
+                lines.append("  interactions auto: the \(search.trials.count) best-screened pair(s) (at most \(search.cap)) tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
+            }
             for t in search.trials {
                 lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))")
             }

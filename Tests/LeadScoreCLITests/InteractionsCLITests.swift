@@ -107,7 +107,7 @@ import LeadModel
         let text = try CLI.run(["train", data, "--target", "status", "--positive", "accepted", "--id", "lead_id",
                                 "--exclude", "reject_reason,created_at", "--out", dir + "/auto.json", "--lambda", "1", "--interactions", "auto"])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("  interactions auto: the \(InteractionSearch.defaultCap) best-screened pairs tried"), "\(text.stdout)")
+        #expect(text.stdout.contains("best-screened pair(s) (at most \(InteractionSearch.defaultCap)) tried"), "\(text.stdout)")
         // The pairs' verdicts (the shapes' verdicts, "kept     column as n bins", have no "×").
         let verdicts = text.stdout.split(separator: "\n").filter { ($0.hasPrefix("            kept ") || $0.hasPrefix("            rejected ")) && $0.contains(" × ") }
         #expect((1...InteractionSearch.defaultCap).contains(verdicts.count), "\(text.stdout)")
