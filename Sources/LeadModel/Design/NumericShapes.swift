@@ -256,7 +256,7 @@ public struct ShapePlan {
     }
 
     /// The observed (not missing) training values of a column of the reading design.
-    private func observed(_ x: EncodedRows, _ e: NumericEncoding) -> [Double] {
+    func observed(_ x: EncodedRows, _ e: NumericEncoding) -> [Double] {
         let v = x.column(e.term)
         let m = x.column(e.missingTerm!)
         var out: [Double] = []

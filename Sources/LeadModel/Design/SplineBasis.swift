@@ -202,6 +202,14 @@ public struct QuantileBins: Sendable, Equatable {
         for j in 0..<cuts.count { out[j] = x >= cuts[j] ? 1 : 0 }
     }
 
+    /// The bin of `x` among ascending `cuts`: how many cuts are at or below it (0: below the first).
+    @inline(__always)
+    public static func bin(of x: Double, cuts: [Double]) -> Int {
+        var lo = 0, hi = cuts.count
+        while lo < hi { let mid = (lo + hi) / 2; if cuts[mid] <= x { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
     /// Cuts for sorted training values: the quantiles that make `bins` equal-count bins, each moved
     /// up to the smallest training value at or above it (so a column of whole numbers is cut at whole
     /// numbers, and one with fewer distinct values than bins gets a step at each value: its levels),

@@ -202,11 +202,7 @@ public struct DesignDiagnostics: Sendable {
                 let sorted = x.sorted()
                 // Twentieths by value; equal values share a bin.
                 let cuts = (1..<20).map { sorted[min(n - 1, $0 * n / 20)] }
-                for i in 0..<n {
-                    var lo = 0, hi = cuts.count
-                    while lo < hi { let mid = (lo + hi) / 2; if cuts[mid] <= x[i] { lo = mid + 1 } else { hi = mid } }
-                    key[i] = lo
-                }
+                for i in 0..<n { key[i] = QuantileBins.bin(of: x[i], cuts: cuts) }
             }
             var count: [Int: Double] = [:], positive: [Int: Double] = [:]
             for i in 0..<n { count[key[i], default: 0] += 1; positive[key[i], default: 0] += y[i] }

@@ -69,11 +69,7 @@ public struct InteractionScreen: Sendable {
             let v = sorted[min(n - 1, q * n / maxCells)]
             if cuts.last != v { cuts.append(v) }
         }
-        for i in 0..<n {
-            var lo = 0, hi = cuts.count
-            while lo < hi { let mid = (lo + hi) / 2; if cuts[mid] <= x[i] { lo = mid + 1 } else { hi = mid } }
-            key[i] = Int32(lo)
-        }
+        for i in 0..<n { key[i] = Int32(QuantileBins.bin(of: x[i], cuts: cuts)) }
         return Cells(name: name, cell: key, count: cuts.count + 1)
     }
 

@@ -1,4 +1,5 @@
 import LinearAlgebra
+import LeadSupport
 
 /// `train --numeric auto` (the default): each numeric column is a natural cubic spline, or a step
 /// function where cross-validation prefers one.
@@ -110,17 +111,12 @@ extension ShapePlan {
         for c in searched {
             let col = readingDesign.columns[c]
             guard case .numeric(let e) = col.kind else { continue }
-            let value = x.column(e.term), missing = x.column(e.missingTerm!)
-            var observed = (0..<x.rows).filter { missing[$0] != 1 }.map { value[$0] }
-            observed.sort()
-            guard let cuts = QuantileBins.cuts(sortedValues: observed, bins: ShapeSearch.bins, minCount: minLevelCount), cuts.count >= 2 else { continue }
+            var values = observed(x, e)
+            RadixSort.sort(&values)
+            guard let cuts = QuantileBins.cuts(sortedValues: values, bins: ShapeSearch.bins, minCount: minLevelCount), cuts.count >= 2 else { continue }
             // Cells: the bins, and missing values in a cell of their own (the missing indicator is in both models).
-            let cell = (0..<x.rows).map { i -> Int32 in
-                if missing[i] == 1 { return Int32(cuts.count + 1) }
-                var lo = 0, hi = cuts.count
-                while lo < hi { let mid = (lo + hi) / 2; if cuts[mid] <= value[i] { lo = mid + 1 } else { hi = mid } }
-                return Int32(lo)
-            }
+            let value = x.column(e.term), missing = x.column(e.missingTerm!)
+            let cell = (0..<x.rows).map { i in Int32(missing[i] == 1 ? cuts.count + 1 : QuantileBins.bin(of: value[i], cuts: cuts)) }
             let screen = InteractionScreen.gain(.init(name: col.name, cell: cell, count: cuts.count + 2), y: y, eta: fit.eta, weights: weights)
             // The spline already spends its terms (and the missing indicator its one) on this column.
             let splineTerms = base.design.columns.first { $0.name == col.name }?.terms.count ?? 1
