@@ -12,7 +12,9 @@ public final class CSVReader {
     /// True when records without quotes are read in place from the read buffer (see `init(source:…)`).
     private let inPlace: Bool
     /// Where the in-place path finds delimiters, line ends and quotes (reset when the buffer is refilled).
-    private var scanner: ByteScanner
+    /// Held behind a pointer: as a stored property of the class, every record's update of it went
+    /// through a dynamic exclusivity check (`swift_beginAccess`).
+    private let scanner: UnsafeMutablePointer<ByteScanner>
     private var buffer: UnsafeMutableRawBufferPointer
     private var position = 0
     private var end = 0
@@ -43,7 +45,7 @@ public final class CSVReader {
         self.inMemory = false
         self.inPlace = inPlace
         self.buffer = .allocate(byteCount: max(16, chunkSize), alignment: 16)
-        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
+        self.scanner = CSVReader.scanner(for: delimiter)
     }
 
     /// Reads records from bytes already in memory (a chunk of a larger file): `firstLine` is the
@@ -55,7 +57,7 @@ public final class CSVReader {
         self.source = nil
         self.inMemory = true
         self.inPlace = true
-        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
+        self.scanner = CSVReader.scanner(for: delimiter)
         self.buffer = .allocate(byteCount: max(16, bytes.count), alignment: 16)
         if bytes.count > 0 { buffer.copyMemory(from: bytes) }
         self.end = bytes.count
@@ -73,7 +75,7 @@ public final class CSVReader {
         self.source = nil
         self.inMemory = true
         self.inPlace = true
-        self.scanner = ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""))
+        self.scanner = CSVReader.scanner(for: delimiter)
         self.borrowed = slice.owner
         self.buffer = UnsafeMutableRawBufferPointer(start: slice.owner.base + slice.start, count: slice.count)
         self.end = slice.count
@@ -81,6 +83,13 @@ public final class CSVReader {
         self.atStart = false
         self.line = firstLine
         self.recordsRead = firstIndex
+    }
+
+    /// The in-place path's scanner state, allocated once per reader.
+    private static func scanner(for delimiter: UInt8) -> UnsafeMutablePointer<ByteScanner> {
+        let p = UnsafeMutablePointer<ByteScanner>.allocate(capacity: 1)
+        p.initialize(to: ByteScanner(delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\"")))
+        return p
     }
 
     /// The buffer `buffer` points into when it was not allocated here.
@@ -94,6 +103,7 @@ public final class CSVReader {
     deinit {
         if borrowed == nil { buffer.deallocate() }
         boundaries.deallocate()
+        scanner.deallocate()
     }
 
     public var sizeInBytes: Int? { source?.sizeInBytes }
@@ -110,7 +120,7 @@ public final class CSVReader {
         end = rest
         let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[rest...]))
         if n == 0 { exhausted = true } else { end += n }
-        scanner.reset()
+        scanner.pointee.reset()
         return true
     }
 
@@ -120,7 +130,7 @@ public final class CSVReader {
         let n = try source.read(into: buffer)
         position = 0
         end = n
-        scanner.reset()
+        scanner.pointee.reset()
         if n == 0 { exhausted = true; return false }
         return true
     }
@@ -291,12 +301,11 @@ public final class CSVReader {
             line += 1
             return .blank
         }
-        record.reset(line: line, index: recordsRead)
         var i = position
         var fieldStart = position
         var fields = 0
-        var scanner = self.scanner
-        defer { self.scanner = scanner }
+        var scanner = self.scanner.pointee
+        defer { self.scanner.pointee = scanner }
         while true {
             i = scanner.first(in: UnsafePointer(base), from: i, end: end)
             if i == end {
@@ -319,10 +328,8 @@ public final class CSVReader {
         addBoundary(fields, start: fieldStart - position, end: i - position)
         fields += 1
         // Starts in the first half of the scratch, ends in the second.
-        record.starts.removeAll(keepingCapacity: true)
-        record.starts.append(contentsOf: UnsafeBufferPointer(start: boundaries, count: fields))
-        record.ends.append(contentsOf: UnsafeBufferPointer(start: boundaries + boundaryCapacity, count: fields))
-        record.externalAddress = UInt(bitPattern: base + position)
+        record.setInPlace(address: base + position, starts: boundaries, ends: boundaries + boundaryCapacity, count: fields,
+                          line: line, index: recordsRead)
         // Consume the line end.
         if i < end {
             if base[i] == cr && i + 1 < end && base[i + 1] == lf { i += 1 }

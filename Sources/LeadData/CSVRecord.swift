@@ -102,6 +102,25 @@ public struct CSVRecord: Sendable {
         (0..<fieldCount).map { displayString($0) }
     }
 
+    /// Makes the record the `count` fields whose bounds are `starts[i]..<ends[i]` after `address`
+    /// (`CSVReader`'s in-place path): the bounds are copied through pointers into arrays that already
+    /// have the room, not removed and appended (each of those checked the array's uniqueness and
+    /// capacity, a few hundred instructions per record). `bytes` is left as it is: in-place fields
+    /// never read it, and `reset` empties it before a record is copied again.
+    @inline(__always)
+    mutating func setInPlace(address: UnsafePointer<UInt8>, starts: UnsafePointer<Int>, ends: UnsafePointer<Int>, count: Int,
+                             line: Int, index: Int) {
+        if self.ends.count != count || self.starts.count != count {
+            self.ends = [Int](repeating: 0, count: count)
+            self.starts = [Int](repeating: 0, count: count)
+        }
+        self.starts.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: starts, count: count) }
+        self.ends.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ends, count: count) }
+        externalAddress = UInt(bitPattern: address)
+        self.line = line
+        self.index = index
+    }
+
     mutating func reset(line: Int, index: Int) {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
