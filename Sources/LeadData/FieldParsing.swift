@@ -103,86 +103,77 @@ public struct FieldParser: Sendable {
     /// Reads a plain decimal number: optional sign, digits with an optional point, optional exponent.
     ///
     /// `NaN`, `inf`, hexadecimal and thousands separators are not numbers here: a CRM export that
-    /// holds them has a problem a person should see. The conversion itself is `strtod`, correctly rounded.
+    /// holds them has a problem a person should see. The value is correctly rounded: one pass checks
+    /// the grammar and gathers the significant digits as an integer w and a power of ten e; when
+    /// w ≤ 2^53 and |e| ≤ 22 both are exact doubles, so w × 10^e or w / 10^−e is one correctly rounded
+    /// operation, the double `strtod` returns (Clinger's fast path); zero is ±0 at any exponent the
+    /// grammar lets through; the rest (more than 19 significant digits, w > 2^53, |e| > 22) is `strtod`'s.
     public static func number(_ trimmed: UnsafeBufferPointer<UInt8>) -> NumberResult {
         let n = trimmed.count
         if n == 0 || n > 400 { return .notANumber }
         var i = 0
-        if trimmed[i] == UInt8(ascii: "+") || trimmed[i] == UInt8(ascii: "-") { i += 1 }
-        var digits = 0
-        while i < n, trimmed[i] &- 48 < 10 { i += 1; digits += 1 }
+        var negative = false
+        if trimmed[0] == UInt8(ascii: "-") { negative = true; i = 1 } else if trimmed[0] == UInt8(ascii: "+") { i = 1 }
+        var w: UInt64 = 0
+        var significant = 0     // digits in w (leading zeros not counted)
+        var exponent = 0        // of ten, from digits after the point, then the exponent part
+        var digits = 0          // every digit of the mantissa, for the grammar
+        var fast = true         // false: more than 19 significant digits or a huge exponent (strtod's case)
+        while i < n {
+            let d = trimmed[i] &- 48
+            if d >= 10 { break }
+            if w != 0 || d != 0 {
+                if significant == 19 { fast = false } else { w = w &* 10 &+ UInt64(d); significant += 1 }
+            }
+            digits += 1
+            i += 1
+        }
         if i < n, trimmed[i] == UInt8(ascii: ".") {
             i += 1
-            while i < n, trimmed[i] &- 48 < 10 { i += 1; digits += 1 }
+            while i < n {
+                let d = trimmed[i] &- 48
+                if d >= 10 { break }
+                exponent -= 1
+                if w != 0 || d != 0 {
+                    if significant == 19 { fast = false } else { w = w &* 10 &+ UInt64(d); significant += 1 }
+                }
+                digits += 1
+                i += 1
+            }
         }
         if digits == 0 { return .notANumber }
         if i < n, trimmed[i] == UInt8(ascii: "e") || trimmed[i] == UInt8(ascii: "E") {
             i += 1
-            if i < n, trimmed[i] == UInt8(ascii: "+") || trimmed[i] == UInt8(ascii: "-") { i += 1 }
+            var expNegative = false
+            if i < n, trimmed[i] == UInt8(ascii: "+") { i += 1 } else if i < n, trimmed[i] == UInt8(ascii: "-") { expNegative = true; i += 1 }
+            var e = 0
             var expDigits = 0
-            while i < n, trimmed[i] &- 48 < 10 { i += 1; expDigits += 1 }
+            while i < n {
+                let d = trimmed[i] &- 48
+                if d >= 10 { break }
+                if e <= 10_000 { e = e * 10 + Int(d) }
+                if e > 10_000 { fast = false }  // far outside the fast path (and strtod clamps)
+                expDigits += 1
+                i += 1
+            }
             if expDigits == 0 { return .notANumber }
+            exponent += expNegative ? -e : e
         }
         if i != n { return .notANumber }
-        if let exact = exactlyRepresentable(trimmed) { return .value(exact) }
+        if fast {
+            if w <= 1 << 53, exponent >= -22, exponent <= 22 {
+                var value = Double(w)
+                if exponent > 0 { value *= powersOfTen[exponent] } else if exponent < 0 { value /= powersOfTen[-exponent] }
+                return .value(negative ? -value : value)
+            }
+            // Zero is zero at any exponent the grammar allows through this path.
+            if w == 0 && exponent >= -400 && exponent <= 400 { return .value(negative ? -0.0 : 0.0) }
+        }
         var stack = [CChar](repeating: 0, count: n + 1)
         for k in 0..<n { stack[k] = CChar(bitPattern: trimmed[k]) }
         let value = strtod(stack, nil)
         if !value.isFinite { return .outOfRange }
         return .value(value)
-    }
-
-    /// The double nearest a well-formed decimal (`number`'s grammar) when one IEEE operation gives
-    /// it exactly rounded, else nil (then `strtod` decides). Clinger's fast path: the significant digits
-    /// as an integer w ≤ 2^53 and a power of ten 10^|e| with |e| ≤ 22 are both exact doubles, so
-    /// w × 10^e or w / 10^−e is one correctly rounded operation, the same double `strtod` returns.
-    @inline(__always)
-    static func exactlyRepresentable(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
-        let n = text.count
-        var i = 0
-        var negative = false
-        if text[0] == UInt8(ascii: "-") { negative = true; i = 1 } else if text[0] == UInt8(ascii: "+") { i = 1 }
-        var w: UInt64 = 0
-        var digits = 0          // significant digits in w (leading zeros not counted)
-        var exponent = 0        // of ten, from digits after the point and digits w could not hold
-        var point = false
-        while i < n {
-            let c = text[i]
-            let d = c &- 48
-            if d < 10 {
-                if point { exponent -= 1 }
-                if w != 0 || d != 0 {
-                    // More than 19 significant digits might not fit an UInt64: strtod's case.
-                    if digits == 19 { return nil }
-                    w = w &* 10 &+ UInt64(d)
-                    digits += 1
-                }
-            } else if c == UInt8(ascii: ".") {
-                point = true
-            } else {
-                break  // the exponent marker
-            }
-            i += 1
-        }
-        if i < n {
-            i += 1
-            var expNegative = false
-            if text[i] == UInt8(ascii: "+") { i += 1 } else if text[i] == UInt8(ascii: "-") { expNegative = true; i += 1 }
-            var e = 0
-            while i < n {
-                e = e * 10 + Int(text[i] &- 48)
-                if e > 10_000 { return nil }  // far outside the fast path (and strtod clamps)
-                i += 1
-            }
-            exponent += expNegative ? -e : e
-        }
-        guard w <= 1 << 53, exponent >= -22, exponent <= 22 else {
-            // Zero is zero at any exponent the grammar allows through this path.
-            return w == 0 && exponent >= -400 && exponent <= 400 ? (negative ? -0.0 : 0.0) : nil
-        }
-        var value = Double(w)
-        if exponent > 0 { value *= powersOfTen[exponent] } else if exponent < 0 { value /= powersOfTen[-exponent] }
-        return negative ? -value : value
     }
 
     /// 10^0 … 10^22, each exact (5^22 < 2^53).
