@@ -57,7 +57,7 @@ public enum CSVText {
     }
 
     public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
+        if needsQuotes(bytes) {
             out.append(UInt8(ascii: "\""))
             for b in bytes {
                 if b == UInt8(ascii: "\"") { out.append(b) }
@@ -69,48 +69,124 @@ public enum CSVText {
         }
     }
 
-    /// Appends the shortest text that reads back as exactly `x` (what `description` prints), through the
-    /// standard library's float printer writing into a stack buffer: no String is allocated.
+    /// True when a field holding `bytes` must be quoted (a delimiter, quote or line break in it).
+    @inline(__always)
+    public static func needsQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+    }
+
+    // MARK: - Writing through a pointer
+    //
+    // `score` writes a row's fixed part into one stack buffer and appends that once: each append to
+    // an array checks its uniqueness and capacity, about eight times a row. The `append…` functions
+    // below write through these, so both give the same bytes.
+
+    /// The most bytes `writeShortest` and `writeOneDecimal` write ("-2.2250738585072014e-308" is 24).
+    public static let maximumNumberText = 32
+
+    /// Writes `bytes` escaped as `appendEscaped` does at `p` (room for 2 × count + 2); returns the count written.
+    @inline(__always)
+    public static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        guard needsQuotes(bytes) else {
+            if let source = bytes.baseAddress { p.update(from: source, count: bytes.count) }
+            return bytes.count
+        }
+        var n = 0
+        p[n] = UInt8(ascii: "\""); n += 1
+        for b in bytes {
+            if b == UInt8(ascii: "\"") { p[n] = b; n += 1 }
+            p[n] = b; n += 1
+        }
+        p[n] = UInt8(ascii: "\""); n += 1
+        return n
+    }
+
+    /// Writes the shortest text that reads back as exactly `x` (what `description` prints) at `p` (room
+    /// for `maximumNumberText`), through the standard library's float printer; returns the count written.
+    @inline(__always)
+    public static func writeShortest(_ x: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var sink = PointerSink(start: p)
+        x.write(to: &sink)
+        return sink.count
+    }
+
+    /// Writes a whole number in decimal, as `String(n)`, at `p` (room for 20 bytes); returns the count written.
+    @inline(__always)
+    public static func writeInteger(_ n: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var m = n.magnitude
+        var k = 0
+        if n < 0 { p[0] = UInt8(ascii: "-"); k = 1 }
+        var digits = 1
+        var t = m / 10
+        while t > 0 { digits += 1; t /= 10 }
+        var at = k + digits
+        repeat {
+            at -= 1
+            p[at] = UInt8(48 + m % 10)
+            m /= 10
+        } while m > 0
+        return k + digits
+    }
+
+    /// Writes `x` (already rounded to one decimal) as "42.0" at `p` (room for `maximumNumberText`);
+    /// returns the count written.
+    @inline(__always)
+    public static func writeOneDecimal(_ x: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        guard abs(x) < 1e15 else {  // also catches inf and nan: never an integer conversion that traps
+            var text = x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(x)
+            return text.withUTF8 { u in
+                p.update(from: u.baseAddress!, count: u.count)
+                return u.count
+            }
+        }
+        var n = 0
+        var tenths = Int((x * 10).rounded())
+        if tenths < 0 { p[n] = UInt8(ascii: "-"); n += 1; tenths = -tenths }
+        let whole = tenths / 10
+        if whole >= 100 {
+            n += writeInteger(whole, to: p + n)
+        } else {
+            if whole >= 10 { p[n] = UInt8(48 + whole / 10); n += 1 }
+            p[n] = UInt8(48 + whole % 10); n += 1
+        }
+        p[n] = UInt8(ascii: "."); n += 1
+        p[n] = UInt8(48 + tenths % 10); n += 1
+        return n
+    }
+
+    /// Appends the shortest text that reads back as exactly `x` (what `description` prints): no String is allocated.
     @inline(__always)
     public static func appendShortest(_ x: Double, to out: inout [UInt8]) {
-        var sink = ASCIISink(bytes: out)
-        out = []
-        x.write(to: &sink)
-        out = sink.bytes
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumNumberText) { b in
+            out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress!, count: writeShortest(x, to: b.baseAddress!)))
+        }
     }
 
     /// Appends `x` (already rounded to one decimal) as "42.0", without allocating.
     @inline(__always)
     public static func appendOneDecimal(_ x: Double, to out: inout [UInt8]) {
-        guard abs(x) < 1e15 else {  // also catches inf and nan: never an integer conversion that traps
-            out.append(contentsOf: (x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(x)).utf8)
-            return
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumNumberText) { b in
+            out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress!, count: writeOneDecimal(x, to: b.baseAddress!)))
         }
-        var tenths = Int((x * 10).rounded())
-        if tenths < 0 { out.append(UInt8(ascii: "-")); tenths = -tenths }
-        let whole = tenths / 10
-        if whole >= 100 {
-            out.append(contentsOf: String(whole).utf8)
-        } else {
-            if whole >= 10 { out.append(UInt8(48 + whole / 10)) }
-            out.append(UInt8(48 + whole % 10))
-        }
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(48 + tenths % 10))
     }
 }
 
-/// A text stream that appends ASCII straight into a byte array. `_writeASCII` is the hook the
-/// standard library's number printers call with their stack buffer.
-struct ASCIISink: TextOutputStream {
-    var bytes: [UInt8]
+/// A text stream that writes ASCII through a pointer (room for `CSVText.maximumNumberText` bytes).
+/// `_writeASCII` is the hook the standard library's number printers call with their stack buffer.
+struct PointerSink: TextOutputStream {
+    let start: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    init(start: UnsafeMutablePointer<UInt8>) { self.start = start }
 
     mutating func write(_ string: String) {
         var s = string
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { _writeASCII($0) }
     }
 
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: buffer)
+        precondition(count + buffer.count <= CSVText.maximumNumberText, "a number's text is longer than CSVText.maximumNumberText")
+        if let source = buffer.baseAddress { (start + count).update(from: source, count: buffer.count) }
+        count += buffer.count
     }
 }

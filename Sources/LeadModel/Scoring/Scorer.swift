@@ -130,6 +130,32 @@ public struct Scorer {
             gradeText.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<gradeEnds[g]])) }
         }
 
+        /// Appends a CSV row's id (escaped) or number (or nothing), probability, score and grade, and its line end
+        /// when there are no reasons to follow: written through a pointer into one stack buffer and appended
+        /// once, instead of about eight appends that each checked the array's uniqueness and capacity.
+        @inline(__always)
+        func appendRow(id: UnsafeBufferPointer<UInt8>?, number: Int?, _ p: Double, _ score: Double, _ grade: Int?,
+                       to out: inout [UInt8]) {
+            let room = (id.map { 2 * $0.count + 2 } ?? 20) + 2 * CSVText.maximumNumberText + 4 + gradeText.count
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+                let b = buffer.baseAddress!
+                var n = 0
+                if let id { n = CSVText.writeEscaped(id, to: b) } else if let number { n = CSVText.writeInteger(number, to: b) }
+                b[n] = UInt8(ascii: ","); n += 1
+                n += CSVText.writeShortest(p, to: b + n)
+                b[n] = UInt8(ascii: ","); n += 1
+                n += CSVText.writeOneDecimal(score, to: b + n)
+                b[n] = UInt8(ascii: ","); n += 1
+                if let g = grade {
+                    let start = g == 0 ? 0 : gradeEnds[g - 1], count = gradeEnds[g] - start
+                    if count > 0 { gradeText.withUnsafeBufferPointer { (b + n).update(from: $0.baseAddress! + start, count: count) } }
+                    n += count
+                }
+                if reasons == 0 { b[n] = UInt8(ascii: "\n"); n += 1 }
+                out.append(contentsOf: UnsafeBufferPointer(start: b, count: n))
+            }
+        }
+
         /// Reads records from `rows` until it is exhausted or `limit` records were read.
         func process<Source: RecordSource>(_ rows: inout LeadRows<Source>, into r: inout ChunkResult, limit: Int = .max) {
             let first = rows.recordsRead
@@ -209,20 +235,14 @@ public struct Scorer {
                     r.output.append(contentsOf: "}\n".utf8)
                 } else {
                     if let idIndex {
-                        record.withField(idIndex) { CSVText.appendEscaped($0, to: &r.output) }
-                    } else if !deferRowNumbers {
-                        r.output.append(contentsOf: String(rowNumber).utf8)
+                        record.withField(idIndex) { appendRow(id: $0, number: nil, p, score, grade, to: &r.output) }
+                    } else {
+                        appendRow(id: nil, number: deferRowNumbers ? nil : rowNumber, p, score, grade, to: &r.output)
                     }
-                    r.output.append(UInt8(ascii: ","))
-                    CSVText.appendShortest(p, to: &r.output)
-                    r.output.append(UInt8(ascii: ","))
-                    CSVText.appendOneDecimal(score, to: &r.output)
-                    r.output.append(UInt8(ascii: ","))
-                    appendGrade(grade, to: &r.output)
                     if reasons > 0 {
                         values.withUnsafeBufferPointer { compiled.appendReasonCodes($0, k: reasons, to: &r.output) }
+                        r.output.append(UInt8(ascii: "\n"))
                     }
-                    r.output.append(UInt8(ascii: "\n"))
                 }
                 r.scored += 1
             }
