@@ -144,4 +144,28 @@ import Foundation
         #expect(m == 3)
         #expect(one == 2)
     }
+
+    /// A per-term penalty (`penaltyWeights`, what a step function's jumps get) is the plain penalty
+    /// on a rescaled design: λ·wⱼ on βⱼ of column xⱼ is λ on the coefficient of xⱼ/√wⱼ, which is
+    /// βⱼ·√wⱼ. The two fits agree, and the intercept is never penalized.
+    @Test func perTermPenaltyWeightsAreThePenaltyOfARescaledDesign() {
+        let (data, y) = Self.problem(2000)
+        let x = data.matrix()
+        let w: [Double] = [4, 1, 100, 9, 1, 0.25]
+        var scaled = x
+        for i in 0..<x.rows { for j in 0..<6 { scaled[i, j] = x[i, j] / w[j].squareRoot() } }
+        let lambda = 30.0
+        let weighted = LogisticFit.fit(data: data, y: y, lambda: lambda, penaltyWeights: w)
+        let plain = LogisticFit.fit(x: scaled, y: y, lambda: lambda)
+        #expect(weighted.report.converged && plain.report.converged)
+        for j in 0..<6 {
+            #expect(abs(weighted.beta[j] - plain.beta[j] / w[j].squareRoot()) < 1e-8, "term \(j): \(weighted.beta[j]) vs \(plain.beta[j] / w[j].squareRoot())")
+        }
+        #expect(abs(weighted.intercept - plain.intercept) < 1e-8)
+        // Heavier weights shrink harder: the 100× term is pulled far closer to 0 than under λ alone.
+        let unweighted = LogisticFit.fit(data: data, y: y, lambda: lambda)
+        #expect(abs(weighted.beta[2]) < 0.2 * abs(unweighted.beta[2]))
+        // The Gram matrix the rank checks read is the data's, whatever the penalty.
+        for j in 0..<6 { #expect(abs(weighted.initialGram[j, j] - unweighted.initialGram[j, j]) < 1e-9) }
+    }
 }

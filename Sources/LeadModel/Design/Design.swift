@@ -28,6 +28,19 @@ public struct Design: Codable, Sendable, Equatable {
 
     public var termCount: Int { termNames.count }
 
+    /// λ's multiplier per term for the fit (`LogisticObjective.penaltyWeights`):
+    /// `QuantileBins.penaltyMultiplier` on a step function's jumps, 1 on every other term; nil when
+    /// the design has no step function.
+    public var penaltyWeights: [Double]? {
+        var w: [Double]?
+        for c in columns {
+            guard case .shape(let e) = c.kind, case .bins = e.basis else { continue }
+            if w == nil { w = [Double](repeating: 1, count: termCount) }
+            for t in e.terms { w![t] = QuantileBins.penaltyMultiplier }
+        }
+        return w
+    }
+
     /// How many contributions a lead's score has (one per column, one per interaction): the most
     /// reason codes `score --reasons K` can give.
     public var contributionCount: Int { columns.count + (interactions?.count ?? 0) }

@@ -196,6 +196,14 @@ public struct QuantileBins: Sendable, Equatable {
 
     public var termCount: Int { cuts.count }
 
+    /// λ's multiplier on a step function's terms (`Design.penaltyWeights`). Each term is a jump
+    /// between neighbouring bins, standardized, and a column has up to 49 of them against a
+    /// spline's 4: under the penalty of a spline's terms the jumps follow the noise of each bin
+    /// (on QUALITY.md's data sets the one λ chosen for the whole design then rose 10–20× to tame
+    /// them, over-shrinking every other column). At 100 the steps are smooth where the data are
+    /// thin and sharp where a threshold is real; 30 and 300 validated the same.
+    public static let penaltyMultiplier = 100.0
+
     /// Writes the steps at `x` into `out[0..<termCount]`.
     @inline(__always)
     public func write(_ x: Double, into out: UnsafeMutablePointer<Double>) {

@@ -153,10 +153,11 @@ public struct LambdaSearch: Sendable {
     }
 
     /// Runs the search on the training rows. `progress` gets a line per fold.
-    public func choose(data: EncodedRows, y: [Double], weights: [Double],
+    /// `penaltyWeights`: λ's multiplier per term, as the final fit will use it (`LogisticObjective`).
+    public func choose(data: EncodedRows, y: [Double], weights: [Double], penaltyWeights: [Double]? = nil,
                        progress: ((String) -> Void)? = nil) -> LambdaSelection {
         if data.rows <= foldRowLimit {
-            return crossValidate(data: data, y: y, weights: weights, progress: progress)
+            return crossValidate(data: data, y: y, weights: weights, penaltyWeights: penaltyWeights, progress: progress)
         }
         let sample = LambdaSearch.stratifiedSample(y: y, count: sampleRows, seed: seed)
         let rows = data.selecting(sample)
@@ -166,13 +167,16 @@ public struct LambdaSearch: Sendable {
         let parts = Int((1 / LambdaSelection.sampleValidationShare).rounded())
         let fold = LambdaSearch.stratifiedFolds(y: ys, folds: parts, seed: seed)
         let validation = fold.map { $0 == 0 }
-        return validate(data: rows, y: ys, weights: ws, splits: [validation], method: "holdout-sample", progress: progress)
+        return validate(data: rows, y: ys, weights: ws, penaltyWeights: penaltyWeights, splits: [validation], method: "holdout-sample",
+                        progress: progress)
     }
 
-    func crossValidate(data: EncodedRows, y: [Double], weights: [Double], progress: ((String) -> Void)?) -> LambdaSelection {
+    func crossValidate(data: EncodedRows, y: [Double], weights: [Double], penaltyWeights: [Double]? = nil,
+                       progress: ((String) -> Void)?) -> LambdaSelection {
         let fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
         let splits = (0..<folds).map { f in fold.map { $0 == f } }
-        return validate(data: data, y: y, weights: weights, splits: splits, method: "cross-validation", progress: progress)
+        return validate(data: data, y: y, weights: weights, penaltyWeights: penaltyWeights, splits: splits, method: "cross-validation",
+                        progress: progress)
     }
 
     /// Walks the grid from the largest λ down, fitting every split at each λ from that split's
@@ -180,7 +184,7 @@ public struct LambdaSearch: Sendable {
     /// fit's η. Stops early, like glmnet, once the curve has risen for two points past its minimum
     /// or has flattened (two changes in a row below 1e-5 of the deviance): smaller λ would not be
     /// chosen by either rule.
-    func validate(data: EncodedRows, y: [Double], weights: [Double], splits: [[Bool]], method: String,
+    func validate(data: EncodedRows, y: [Double], weights: [Double], penaltyWeights: [Double]? = nil, splits: [[Bool]], method: String,
                   progress: ((String) -> Void)?) -> LambdaSelection {
         let fitRows = splits.count == 1 ? splits[0].filter { !$0 }.count : data.rows * (splits.count - 1) / splits.count
         let fitWeight = Double(fitRows) * (weights.reduce(0, +) / Double(max(1, data.rows)))
@@ -206,7 +210,7 @@ public struct LambdaSearch: Sendable {
             var pointConverged = true
             var squares = 0.0
             for (f, held) in splits.enumerated() {
-                let objective = LogisticObjective(data: data, y: y, weights: splitWeights[f], lambda: lambda)
+                let objective = LogisticObjective(data: data, y: y, weights: splitWeights[f], lambda: lambda, penaltyWeights: penaltyWeights)
                 let result = solver.minimize(objective, start: beta[f])
                 beta[f] = result.beta
                 iterations += result.report.iterations

@@ -28,12 +28,13 @@ public struct LogisticFit: Sendable {
     /// The same on encoded rows (what training builds).
     /// `signs` (one per column of `data`, intercept last): +1 / −1 keep a coefficient ≥ 0 / ≤ 0
     /// (monotone shapes), fitted by `ConstrainedNewtonSolver`; nil or all 0 is the plain Newton fit.
+    /// `penaltyWeights`: λ's multiplier per non-intercept term (`LogisticObjective`; nil: 1).
     public static func fit(data: EncodedRows, y: [Double], weights: [Double]? = nil, lambda: Double,
-                           signs: [Int]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
+                           penaltyWeights: [Double]? = nil, signs: [Int]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
                            start given: [Double]? = nil,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
-        let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda)
+        let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda, penaltyWeights: penaltyWeights)
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance
@@ -64,7 +65,7 @@ public struct LogisticFit: Sendable {
         var beta = Array(result.beta.prefix(p))
         for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
         var gram = result.initialHessian
-        for j in 0..<p { gram[j, j] -= lambda }
+        for j in 0..<p { gram[j, j] -= objective.penalty(term: j) }
         return LogisticFit(beta: beta, intercept: result.beta[p], covariance: covariance, eta: result.eta, report: result.report,
                            initialGram: gram)
     }

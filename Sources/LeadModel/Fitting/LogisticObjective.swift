@@ -24,6 +24,9 @@ public struct LogisticObjective: Sendable {
     public let y: [Double]
     public let weights: [Double]
     public let lambda: Double
+    /// A multiplier of λ per non-intercept term (nil: 1 for every term): term j's penalty is
+    /// (λ · penaltyWeights[j] / 2) βⱼ². `train` shrinks interaction terms harder than main effects.
+    public let penaltyWeights: [Double]?
 
     public var rows: Int { data.rows }
     public var dimension: Int { data.cols }
@@ -35,15 +38,22 @@ public struct LogisticObjective: Sendable {
     /// Blocks run together before their sums are added.
     static let batchBlocks = 32
 
-    public init(data: EncodedRows, y: [Double], weights: [Double], lambda: Double) {
+    public init(data: EncodedRows, y: [Double], weights: [Double], lambda: Double, penaltyWeights: [Double]? = nil) {
         precondition(y.count == data.rows && weights.count == data.rows,
                      "LogisticObjective: X has \(data.rows) rows, y \(y.count), weights \(weights.count)")
         precondition(lambda >= 0, "LogisticObjective: lambda must be ≥ 0, got \(lambda)")
+        precondition(penaltyWeights.map { $0.count == data.cols - 1 && $0.allSatisfy { $0 >= 0 } } ?? true,
+                     "LogisticObjective: need one penalty weight ≥ 0 per non-intercept term")
         self.data = data
         self.y = y
         self.weights = weights
         self.lambda = lambda
+        self.penaltyWeights = penaltyWeights
     }
+
+    /// The L2 strength on term j (not the intercept): λ times its weight.
+    @inline(__always)
+    public func penalty(term j: Int) -> Double { penaltyWeights.map { lambda * $0[j] } ?? lambda }
 
     /// X as a dense matrix; `indicatorGroups` that are one-hot in it are read through a level index
     /// (`EncodedRows(matrix:indicatorGroups:)`), the others as dense columns: the same result.
@@ -84,8 +94,12 @@ public struct LogisticObjective: Sendable {
 
     private func penalty(_ beta: [Double]) -> Double {
         var sum = 0.0
-        for j in 0..<(dimension - 1) { sum += beta[j] * beta[j] }
-        return 0.5 * lambda * sum
+        if penaltyWeights == nil {
+            for j in 0..<(dimension - 1) { sum += beta[j] * beta[j] }
+            return 0.5 * lambda * sum
+        }
+        for j in 0..<(dimension - 1) { sum += penalty(term: j) * beta[j] * beta[j] }
+        return 0.5 * sum
     }
 
     /// f(β) given η = X β.
@@ -140,7 +154,7 @@ public struct LogisticObjective: Sendable {
             }
             first += count
         }
-        if let beta { for j in 0..<(k - 1) { g[j] += lambda * beta[j] } }
+        if let beta { for j in 0..<(k - 1) { g[j] += penalty(term: j) * beta[j] } }
         guard hessian else { return (g, nil) }
         var h = Matrix(rows: k, cols: k)
         for a in 0..<k {
@@ -151,7 +165,7 @@ public struct LogisticObjective: Sendable {
                 h[c, a] = v
             }
         }
-        for j in 0..<(k - 1) { h[j, j] += lambda }
+        for j in 0..<(k - 1) { h[j, j] += penalty(term: j) }
         return (g, h)
     }
 

@@ -40,10 +40,13 @@ struct FoldDeviance {
     struct Solutions {
         var names: [String]
         var folds: [[Double]]
+        /// Each fold's deviance per row of the fold (their row-weighted mean is the deviance per row).
+        var foldDeviance: [Double] = []
     }
 
     /// The deviance per row of the design whose terms are `names`, and its folds' solutions.
-    func callAsFunction(_ data: EncodedRows, signs: [Int], names: [String], from previous: Solutions? = nil) -> (deviance: Double, solutions: Solutions) {
+    func callAsFunction(_ data: EncodedRows, signs: [Int], names: [String], penaltyWeights: [Double]? = nil,
+                        from previous: Solutions? = nil) -> (deviance: Double, solutions: Solutions) {
         let n = y.count
         var d = 0.0
         let index = previous.map { Dictionary($0.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
@@ -54,11 +57,17 @@ struct FoldDeviance {
             let start = previous.map { p -> [Double] in
                 names.map { name in index![name].map { p.folds[f][$0] } ?? 0 } + [p.folds[f][p.names.count]]
             }
-            let fit = LogisticFit.fit(data: data, y: y, weights: fitWeights, lambda: lambda, signs: signs, maxIterations: maxIterations,
+            let fit = LogisticFit.fit(data: data, y: y, weights: fitWeights, lambda: lambda, penaltyWeights: penaltyWeights, signs: signs, maxIterations: maxIterations,
                                       gradientTolerance: FoldDeviance.tolerance, start: start)
             solutions.folds.append(fit.beta + [fit.intercept])
             let eta = data.times(fit.beta + [fit.intercept])
-            for i in 0..<n where fold[i] == f { d += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -eta[i] : eta[i]) }
+            var foldSum = 0.0, foldRows = 0
+            for i in 0..<n where fold[i] == f {
+                foldSum += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -eta[i] : eta[i])
+                foldRows += 1
+            }
+            d += foldSum
+            solutions.foldDeviance.append(foldSum / Double(max(1, foldRows)))
         }
         return (d / Double(max(1, n)), solutions)
     }

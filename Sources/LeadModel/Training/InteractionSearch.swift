@@ -8,8 +8,10 @@ import LinearAlgebra
 /// 2. The top `cap` pairs whose screen gain beats chance (gain above its degrees of freedom) are
 ///    tried one by one, best first: the model with the pairs kept so far plus the candidate is
 ///    cross-validated on the training rows (`folds` seeded folds stratified by outcome: each fold
-///    scored by a fit on the others; above 50,000 training rows, on a seeded sample of 50,000). The pair is kept when the cross-validated deviance per row falls by at least `margin`
-///    (0.001: log loss better by 0.0005) against the model without it.
+///    scored by a fit on the others; above 50,000 training rows, on a seeded sample of 50,000). The
+///    pair is kept when the cross-validated deviance per row falls by at least `margin` (0.001: log
+///    loss better by 0.0005) against the model without it, and falls in at least `folds − 1` of the
+///    folds on their own: a gain carried by one lucky fold is noise.
 ///
 /// The screen and validation fits use λ = 1 when λ is chosen automatically (it is chosen afterwards,
 /// on the final design), the given λ otherwise (0 with `--penalty none`). The holdout is never used.
@@ -25,9 +27,12 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
         public var validationDevianceBefore: Double
         public var validationDevianceAfter: Double
         public var kept: Bool
+        /// Folds whose own deviance fell with the pair (nil in models written before it was kept).
+        public var foldsImproved: Int?
 
         enum CodingKeys: String, CodingKey {
             case first, second, kept
+            case foldsImproved = "folds_improved"
             case screenGain = "screen_gain"
             case degreesOfFreedom = "degrees_of_freedom"
             case validationDevianceBefore = "validation_deviance_before"
@@ -50,7 +55,7 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
     }
 
     /// Pairs tried at most.
-    public static let defaultCap = 5
+    public static let defaultCap = 8
     /// The least fall in validation deviance per row that keeps a pair.
     public static let defaultMargin = 0.001
     /// Fewer training rows than this: no search (the folds would be too noisy).
@@ -75,7 +80,8 @@ extension InteractionBuilder {
         let n = x.rows
         var search = InteractionSearch(cap: InteractionSearch.defaultCap, margin: InteractionSearch.defaultMargin, validationRows: 0, trials: [])
         // 1. The screen on the full training rows.
-        let base = LogisticFit.fit(data: x, y: y, weights: weights, lambda: lambda, signs: signs, maxIterations: maxIterations)
+        let base = LogisticFit.fit(data: x, y: y, weights: weights, lambda: lambda, penaltyWeights: design.penaltyWeights,
+                                   signs: signs, maxIterations: maxIterations)
         let present = Set((design.interactions ?? []).map { Set([$0.first.column, $0.second.column]) })
         var cells: [InteractionScreen.Cells] = []
         for (c, col) in design.columns.enumerated() {
@@ -92,7 +98,7 @@ extension InteractionBuilder {
         search.validationRows = n
         let deviance = FoldDeviance(y: y, weights: weights, folds: InteractionSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
         var current = (design: design, rows: x, signs: signs)
-        var (before, solutions) = deviance(x, signs: signs, names: design.termNames)
+        var (before, solutions) = deviance(x, signs: signs, names: design.termNames, penaltyWeights: design.penaltyWeights)
         let empty = Matrix(rows: 0, cols: design.termCount + 1)
         for candidate in ranked {
             let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
@@ -101,11 +107,15 @@ extension InteractionBuilder {
             let added = extended.design.termCount > current.design.termCount
             var after = before
             var tried = solutions
-            if added { (after, tried) = deviance(extended.train, signs: extended.signs, names: extended.design.termNames, from: solutions) }
-            let keep = added && before - after >= search.margin
+            if added {
+                (after, tried) = deviance(extended.train, signs: extended.signs, names: extended.design.termNames,
+                                          penaltyWeights: extended.design.penaltyWeights, from: solutions)
+            }
+            let improved = added ? zip(solutions.foldDeviance, tried.foldDeviance).filter { $1 < $0 }.count : 0
+            let keep = added && before - after >= search.margin && improved >= InteractionSearch.folds - 1
             search.trials.append(.init(first: candidate.first, second: candidate.second, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
-                                       validationDevianceAfter: after, kept: keep))
+                                       validationDevianceAfter: after, kept: keep, foldsImproved: added ? improved : nil))
             if keep {
                 current = (extended.design, extended.train, extended.signs)
                 before = after

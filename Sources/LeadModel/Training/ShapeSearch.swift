@@ -105,7 +105,8 @@ extension ShapePlan {
 
         // 1. The screen: each column's step bins against the all-spline fit.
         let base = expanded(options)
-        let fit = LogisticFit.fit(data: base.train, y: y, weights: weights, lambda: lambda, signs: base.signs, maxIterations: maxIterations)
+        let fit = LogisticFit.fit(data: base.train, y: y, weights: weights, lambda: lambda, penaltyWeights: base.design.penaltyWeights,
+                                  signs: base.signs, maxIterations: maxIterations)
         struct Candidate { var column: String; var bins: Int; var gain: Double; var degreesOfFreedom: Int }
         var candidates: [Candidate] = []
         for c in searched {
@@ -130,13 +131,14 @@ extension ShapePlan {
         // 2. Validation, best-screened first.
         search.validationRows = x.rows
         let deviance = FoldDeviance(y: y, weights: weights, folds: ShapeSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
-        var (before, solutions) = deviance(base.train, signs: base.signs, names: base.design.termNames)
+        var (before, solutions) = deviance(base.train, signs: base.signs, names: base.design.termNames, penaltyWeights: base.design.penaltyWeights)
         for candidate in candidates {
             var trial = options
             trial.columns[candidate.column] = .bins
             trial.columnBins[candidate.column] = ShapeSearch.bins
             let steps = expanded(trial)
-            let (after, tried) = deviance(steps.train, signs: steps.signs, names: steps.design.termNames, from: solutions)
+            let (after, tried) = deviance(steps.train, signs: steps.signs, names: steps.design.termNames,
+                                          penaltyWeights: steps.design.penaltyWeights, from: solutions)
             let keep = before - after >= search.margin
             search.trials.append(.init(column: candidate.column, bins: candidate.bins, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,

@@ -219,14 +219,15 @@ public struct Trainer {
         // MARK: Fit.
         let weights = classWeights(yTrain)
         var lambda = options.penalty == .none ? 0 : options.lambda
+        let penaltyWeights = design.penaltyWeights
         var selection: LambdaSelection?
         if options.penalty == .l2 && options.lambdaAuto {
-            (selection, lambda) = chooseLambda(x: xTrain, y: yTrain, weights: weights, notices: &notices)
+            (selection, lambda) = chooseLambda(x: xTrain, y: yTrain, weights: weights, penaltyWeights: penaltyWeights, notices: &notices)
             stage("lambda chosen")
         }
         stage("pass 2 done")
         progress?("fitting: \(nTrain) rows × \(k) terms (newton-cholesky)")
-        var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda, signs: expanded.signs,
+        var result = LogisticFit.fit(data: xTrain, y: yTrain, weights: weights, lambda: lambda, penaltyWeights: penaltyWeights, signs: expanded.signs,
                                      maxIterations: options.maxIterations, gradientTolerance: options.gradientTolerance) { it, g in
             progress?("  iteration \(it): gradient \(g)")
         }

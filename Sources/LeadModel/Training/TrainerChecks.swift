@@ -6,8 +6,8 @@ import LeadSupport
 extension Trainer {
     /// `--lambda auto`: λ by cross-validated deviance on the training rows (`LambdaSearch`), or λ = 1
     /// with a notice when there are too few rows of one outcome to fill the folds.
-    func chooseLambda(x: EncodedRows, y: [Double], weights: [Double],
-                              notices: inout [String]) -> (LambdaSelection?, Double) {
+    func chooseLambda(x: EncodedRows, y: [Double], weights: [Double], penaltyWeights: [Double]?,
+                      notices: inout [String]) -> (LambdaSelection?, Double) {
         let positives = Int(y.reduce(0, +))
         let minority = min(positives, y.count - positives)
         guard minority >= 2 * options.folds else {
@@ -19,7 +19,7 @@ extension Trainer {
         search.rule = options.lambdaRule
         search.seed = options.seed
         search.maxIterations = options.maxIterations
-        let s = search.choose(data: x, y: y, weights: weights) { progress?($0) }
+        let s = search.choose(data: x, y: y, weights: weights, penaltyWeights: penaltyWeights) { progress?($0) }
         if s.method == "holdout-sample" {
             notices.append("λ chosen on a held-out 20% of a \(s.rows)-row sample instead of \(options.folds) folds: above \(LambdaSelection.foldRowLimit) training rows k paths would cost more than the fit itself, and λ matters less as rows grow")
         }
