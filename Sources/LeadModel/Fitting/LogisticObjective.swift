@@ -25,7 +25,8 @@ public struct LogisticObjective: Sendable {
     public let weights: [Double]
     public let lambda: Double
     /// A multiplier of λ per non-intercept term (nil: 1 for every term): term j's penalty is
-    /// (λ · penaltyWeights[j] / 2) βⱼ². `train` shrinks interaction terms harder than main effects.
+    /// (λ · penaltyWeights[j] / 2) βⱼ². `train` shrinks a step function's jumps harder than other
+    /// terms (`Design.penaltyWeights`).
     public let penaltyWeights: [Double]?
 
     public var rows: Int { data.rows }
