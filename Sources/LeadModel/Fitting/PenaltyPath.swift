@@ -47,7 +47,6 @@ public enum PenaltyPath {
     /// previous solution; the first from `start`, or the intercept-only optimum. `visit` sees each
     /// point as it is computed (so callers need not keep every η).
     public static func fit(data: EncodedRows, y: [Double], weights: [Double], lambdas: [Double],
-                           penaltyWeights: [Double]? = nil,
                            start: [Double]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
                            visit: (Int, Point) -> Void) {
         var solver = NewtonSolver()
@@ -55,7 +54,7 @@ public enum PenaltyPath {
         solver.gradientTolerance = gradientTolerance
         var beta = start ?? interceptOnlyStart(cols: data.cols, y: y, weights: weights)
         for (index, lambda) in lambdas.enumerated() {
-            let objective = LogisticObjective(data: data, y: y, weights: weights, lambda: lambda, penaltyWeights: penaltyWeights)
+            let objective = LogisticObjective(data: data, y: y, weights: weights, lambda: lambda)
             let result = solver.minimize(objective, start: beta)
             beta = result.beta
             visit(index, Point(lambda: lambda, beta: result.beta, eta: result.eta, report: result.report))

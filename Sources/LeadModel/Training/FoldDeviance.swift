@@ -44,9 +44,11 @@ struct FoldDeviance {
         var foldDeviance: [Double] = []
     }
 
-    /// The deviance per row of the design whose terms are `names`, and its folds' solutions.
-    func callAsFunction(_ data: EncodedRows, signs: [Int], names: [String], penaltyWeights: [Double]? = nil,
+    /// The deviance per row of `design` (its terms' names and penalty weights) encoded as `data`,
+    /// and its folds' solutions.
+    func callAsFunction(_ data: EncodedRows, signs: [Int], design: Design,
                         from previous: Solutions? = nil) -> (deviance: Double, solutions: Solutions) {
+        let names = design.termNames, penaltyWeights = design.penaltyWeights
         let n = y.count
         var d = 0.0
         let index = previous.map { Dictionary($0.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }

@@ -98,7 +98,7 @@ extension InteractionBuilder {
         search.validationRows = n
         let deviance = FoldDeviance(y: y, weights: weights, folds: InteractionSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
         var current = (design: design, rows: x, signs: signs)
-        var (before, solutions) = deviance(x, signs: signs, names: design.termNames, penaltyWeights: design.penaltyWeights)
+        var (before, solutions) = deviance(x, signs: signs, design: design)
         let empty = Matrix(rows: 0, cols: design.termCount + 1)
         for candidate in ranked {
             let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
@@ -108,8 +108,7 @@ extension InteractionBuilder {
             var after = before
             var tried = solutions
             if added {
-                (after, tried) = deviance(extended.train, signs: extended.signs, names: extended.design.termNames,
-                                          penaltyWeights: extended.design.penaltyWeights, from: solutions)
+                (after, tried) = deviance(extended.train, signs: extended.signs, design: extended.design, from: solutions)
             }
             let improved = added ? zip(solutions.foldDeviance, tried.foldDeviance).filter { $1 < $0 }.count : 0
             let keep = added && before - after >= search.margin && improved >= InteractionSearch.folds - 1

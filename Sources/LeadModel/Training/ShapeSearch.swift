@@ -131,14 +131,13 @@ extension ShapePlan {
         // 2. Validation, best-screened first.
         search.validationRows = x.rows
         let deviance = FoldDeviance(y: y, weights: weights, folds: ShapeSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
-        var (before, solutions) = deviance(base.train, signs: base.signs, names: base.design.termNames, penaltyWeights: base.design.penaltyWeights)
+        var (before, solutions) = deviance(base.train, signs: base.signs, design: base.design)
         for candidate in candidates {
             var trial = options
             trial.columns[candidate.column] = .bins
             trial.columnBins[candidate.column] = ShapeSearch.bins
             let steps = expanded(trial)
-            let (after, tried) = deviance(steps.train, signs: steps.signs, names: steps.design.termNames,
-                                          penaltyWeights: steps.design.penaltyWeights, from: solutions)
+            let (after, tried) = deviance(steps.train, signs: steps.signs, design: steps.design, from: solutions)
             let keep = before - after >= search.margin
             search.trials.append(.init(column: candidate.column, bins: candidate.bins, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
