@@ -288,6 +288,11 @@ struct TrainCommand: ParsableCommand {
                 o.referenceOdds = last.scorecard.referenceOdds
                 o.gradeCutoffs = last.grades.dropLast().map(\.minScore)
             }
+            // The outputs are opened before the work: a model path that cannot be written fails
+            // now (status 73), not after minutes of training.
+            let path = out ?? TrainCommand.defaultPath(for: file)
+            let modelFile = try AtomicFile.open(path)
+            let errorsFile = try errors.map { try OutputSink(path: $0) }
             let progress = ProgressLine(quiet: data.quiet)
             o.createdAt = ProcessInfo.processInfo.environment["LEADSCORE_CREATED_AT"]
             var trainer = Trainer(options: o)
@@ -295,10 +300,8 @@ struct TrainCommand: ParsableCommand {
             trainer.stageEnded = TrainCommand.stageTimer()
             let outcome = try trainer.train()
             progress.finish()
-            let path = out ?? TrainCommand.defaultPath(for: file)
-            try outcome.model.write(to: path)
-            if let errors {
-                let sink = try OutputSink(path: errors)
+            try outcome.model.write(into: modelFile)
+            if let sink = errorsFile {
                 try sink.write(CSVText.errorHeader)
                 for e in outcome.rowErrors { try sink.write(CSVText.errorRow(e)) }
                 try sink.commit()

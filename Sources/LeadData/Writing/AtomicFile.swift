@@ -7,9 +7,22 @@ import Foundation
 /// `OutputSink.OutputError.cannotWrite` (status 73 in the CLI).
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
+        try write(data, into: open(path))
+    }
+
+    /// Opens `path` for writing (missing folders created, the temporary file made) without writing
+    /// anything yet: a command with long work ahead (`train`) opens its output first, so a path
+    /// that cannot be written fails at once instead of after the work. Nothing appears under
+    /// `path` until `write(_:into:)`; the temporary file goes when the sink is dropped or the run
+    /// is interrupted.
+    public static func open(_ path: String) throws -> OutputSink {
         let target = path == "-" ? "./-" : path
         try createFolders(for: target)
-        let sink = try OutputSink(path: target)
+        return try OutputSink(path: target)
+    }
+
+    /// Writes `data` into a sink from `open(_:)` and makes it appear under its name.
+    public static func write(_ data: Data, into sink: OutputSink) throws {
         try data.withUnsafeBytes { try sink.write($0.bindMemory(to: UInt8.self)) }
         try sink.commit()
     }

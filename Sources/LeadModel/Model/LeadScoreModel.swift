@@ -269,6 +269,11 @@ extension LeadScoreModel {
         try AtomicFile.write(try jsonData(), to: path)
     }
 
+    /// Writes the model into a file opened beforehand with `AtomicFile.open`, atomically as above.
+    public func write(into file: OutputSink) throws {
+        try AtomicFile.write(try jsonData(), into: file)
+    }
+
     /// Reads and checks a model file.
     /// - Throws: `ModelFileError` for a missing, corrupt or unknown-format file.
     public static func load(from path: String) throws -> LeadScoreModel {
