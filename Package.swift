@@ -54,6 +54,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LeadAnalysisTests", dependencies: ["LeadAnalysis", "LeadModel", "SyntheticLeads"]),
-        .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel", "leadscore"]),
+        .testTarget(name: "LeadScoreCLITests", dependencies: ["LeadModel", "LeadSupport", "leadscore"]),
     ]
 )

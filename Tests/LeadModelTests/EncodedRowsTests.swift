@@ -14,7 +14,7 @@ import LeadData
         o.timeColumn = "created_at"
         o.holdoutFraction = 0
         o.interactionsAuto = false
-        let design = try Trainer(options: o).train().model.design
+        let design = try TrainedOnce.model(o).design
         let reader = try CSVReader(path: Paths.newLeads)
         let header = try reader.readHeader()
         let resolver = try RowResolver(design: design, header: header, file: Paths.newLeads, parser: FieldParser(extraMissing: []))

@@ -105,7 +105,7 @@ enum RandomLeads {
         o.exclude = ["reject_reason"]
         o.timeColumn = "created_at"
         o.holdoutFraction = 0
-        return try Trainer(options: o).train().model
+        return try TrainedOnce.model(o)
     }
 
     @Test func unseenMissingAndExtremeValuesExplainSensibly() throws {
@@ -152,7 +152,7 @@ enum RandomLeads {
         o.timeColumn = "created_at"
         o.holdoutFraction = 0
         o.penalty = .none
-        let model = try Trainer(options: o).train().model
+        let model = try TrainedOnce.model(o)
         let ranked = model.inference.columns.map(\.column)
         let planted: Set = ["lead_source", "job_level", "email_type", "budget_confirmed", "days_since_last_activity", "page_views", "webinar_attended"]
         #expect(Set(ranked.prefix(7)) == planted, "ranking: \(ranked)")
@@ -238,7 +238,7 @@ enum RandomLeads {
         var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
         o.idColumn = "lead_id"
         o.exclude = ["reject_reason"]
-        let model = try Trainer(options: o).train().model
+        let model = try TrainedOnce.model(o)
         let compiled = CompiledScorer(model: model)
         let explainer = Explainer(model: model)
         let reader = try CSVReader(path: Paths.newLeads)

@@ -1,4 +1,5 @@
 import Foundation
+import LeadSupport
 @testable import LeadModel
 
 /// Paths the tests use: the repository root, its fixtures, and the shared real datasets beside it
@@ -94,4 +95,16 @@ struct Fixture: Decodable {
 
 func relativeError(_ a: Double, _ b: Double, floor: Double = 1e-3) -> Double {
     abs(a - b) / max(abs(b), floor)
+}
+
+/// Models trained once per test process for each distinct `TrainingOptions`: training is seeded and
+/// deterministic, so tests that need the same model share one fit instead of each repeating a
+/// training of several seconds (the default one cross-validates shapes, pairs and λ). Tests of
+/// training itself (determinism, errors) call `Trainer` directly.
+enum TrainedOnce {
+    private static let models = OncePerKey<LeadScoreModel>()
+
+    static func model(_ options: TrainingOptions) throws -> LeadScoreModel {
+        try models.value(for: String(reflecting: options)) { try Trainer(options: options).train().model }
+    }
 }

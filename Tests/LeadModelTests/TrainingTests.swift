@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func designPoolsRareLevelsAndPicksTheMostFrequentReference() throws {
-        let model = try Trainer(options: leadsOptions()).train().model
+        let model = try TrainedOnce.model(leadsOptions())
         let industry = try #require(model.design.columns.first { $0.name == "industry" })
         let levels = try #require(industry.categorical)
         let groups = levels.groups
@@ -58,14 +58,14 @@ import Testing
         var o = leadsOptions()
         o.holdoutAfter = FieldParser.date("2026-06-30")
         o.holdoutAfterText = "2026-06-30"
-        let model = try Trainer(options: o).train().model
+        let model = try TrainedOnce.model(o)
         #expect(model.provenance.timeWindow?.last ?? "" <= "2026-06-30")
         #expect(model.provenance.holdoutRows > 3000)
         #expect(model.metrics.holdout?.auc ?? 0 > 0.7)
     }
 
     @Test func sameDataGivesTheSameBytesApartFromCreatedTime() throws {
-        let a = try Trainer(options: leadsOptions()).train().model
+        let a = try TrainedOnce.model(leadsOptions())  // and b trained afresh
         let b = try Trainer(options: leadsOptions()).train().model
         var a2 = a, b2 = b
         a2.createdAt = ""
@@ -139,7 +139,7 @@ import Testing
         var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
         o.exclude = ["reject_reason"]
         o.idColumn = "lead_id"
-        return try Trainer(options: o).train().model
+        return try TrainedOnce.model(o)
     }
 
     @Test func roundTripsAndLeavesNoTemporaryFiles() throws {
@@ -179,7 +179,7 @@ import Testing
         o.exclude = ["reject_reason"]
         o.idColumn = "lead_id"
         o.shapes.numeric = .linear  // a straight line's coefficient per unit
-        let model = try Trainer(options: o).train().model
+        let model = try TrainedOnce.model(o)
         // Rebuild η for a numeric column's value from the original-unit coefficients.
         let col = try #require(model.design.columns.first { $0.name == "page_views" }?.numeric)
         let t = col.term
@@ -203,7 +203,7 @@ import Testing
         o.exclude = ["reject_reason", "created_at"]
         o.holdoutFraction = 0
         if bins { o.shapes.numeric = .bins }
-        let model = try Trainer(options: o).train().model
+        let model = try TrainedOnce.model(o)
         let stored = try #require(model.trainingProfile)
         let read = try ProfiledLeads.load(path: Paths.leads, model: model, checkUnseen: false)
         let expected = TrainingProfile.of(model: model, levels: read.levels, numbers: read.numbers, missing: read.missing, score: read.score)

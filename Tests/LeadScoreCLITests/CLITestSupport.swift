@@ -1,4 +1,5 @@
 import Foundation
+import LeadSupport
 
 /// Runs the built `leadscore` binary, as a user or a pipeline would.
 enum CLI {
@@ -83,5 +84,33 @@ enum CLI {
 
     static func read(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+}
+
+extension CLI {
+    /// `leadscore train ARGS --out FILE`, run once per test process for each distinct ARGS and
+    /// environment: training is seeded and deterministic, so every test that asks for the same model
+    /// gets the bytes a run of its own would write, without repeating a training of several seconds
+    /// (the default one cross-validates shapes, pairs and λ). Returns the model's path and that
+    /// run's result. The file is shared: a test that changes a model copies it first (`copy`).
+    static func trainedOnce(_ args: [String], environment: [String: String] = [:]) throws -> (path: String, result: Result) {
+        let key = (args + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\u{1F}")
+        return try trainedModels.value(for: key) {
+            let path = trainedModelFolder + "/model-\(UUID().uuidString).json"
+            let r = try run(["train"] + args + ["--out", path], environment: environment)
+            guard r.status == 0 else { throw TrainingFailed(stderr: r.stderr) }
+            return (path, r)
+        }
+    }
+
+    private static let trainedModels = OncePerKey<(path: String, result: Result)>()
+    private static let trainedModelFolder = temporaryDirectory()
+
+    /// Copies `from` to `to` (a test's own copy of a shared model).
+    @discardableResult
+    static func copy(_ from: String, to: String) throws -> String {
+        if FileManager.default.fileExists(atPath: to) { try FileManager.default.removeItem(atPath: to) }
+        try FileManager.default.copyItem(atPath: from, toPath: to)
+        return to
     }
 }

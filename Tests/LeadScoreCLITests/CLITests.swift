@@ -5,13 +5,10 @@ import Testing
 @Suite(.serialized) struct CLITests {
     let dir = CLI.temporaryDirectory()
 
+    /// The bundled leads' model, trained once for the whole test process (`CLI.trainedOnce`).
     func trainBundled(_ extra: [String] = []) throws -> String {
-        let model = dir + "/leads.json"
-        let r = try CLI.run(["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted",
-                             "--id", "lead_id", "--exclude", "reject_reason", "--time", "created_at",
-                             "--out", model] + extra)
-        #expect(r.status == 0, "\(r.stderr)")
-        return model
+        try CLI.trainedOnce(["datasets/leads.csv", "--target", "status", "--positive", "accepted",
+                             "--id", "lead_id", "--exclude", "reject_reason", "--time", "created_at"] + extra).path
     }
 
     @Test func helpTeachesCommandsAndExitStatuses() throws {

@@ -5,12 +5,10 @@ import Testing
 @Suite(.serialized) struct ExplainCLITests {
     let dir = CLI.temporaryDirectory()
 
+    /// The bundled leads' model, trained once for the whole test process (`CLI.trainedOnce`).
     func model() throws -> String {
-        let path = dir + "/leads.json"
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let r = try CLI.run(["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
-                             "--exclude", "reject_reason", "--time", "created_at", "--out", path])
-        #expect(r.status == 0, "\(r.stderr)")
+        let (path, r) = try CLI.trainedOnce(["datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                             "--exclude", "reject_reason", "--time", "created_at"])
         #expect(r.stdout.contains("drivers:"))
         #expect(r.stdout.contains("grades:"))
         return path

@@ -4,14 +4,14 @@ import Glibc
 #endif
 
 extension CLI {
-    /// The bundled leads' model, trained once into `dir` (for suites that only need a model).
+    /// The bundled leads' model (default training), copied into `dir` from the one training of
+    /// the test process (`trainedOnce`), for suites that only need a model.
     static func bundledModel(in dir: String) throws -> String {
         let path = dir + "/leads.json"
         if FileManager.default.fileExists(atPath: path) { return path }
-        let r = try run(["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
-                         "--exclude", "reject_reason", "--out", path, "--quiet"])
-        guard r.status == 0 else { throw TrainingFailed(stderr: r.stderr) }
-        return path
+        let trained = try trainedOnce(["datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                       "--exclude", "reject_reason", "--quiet"])
+        return try copy(trained.path, to: path)
     }
 
     struct TrainingFailed: Error { var stderr: String }
