@@ -19,10 +19,8 @@ import Testing
     }
 
     @Test func jsonForPipelinesAndAGivenModel() throws {
-        let model = dir + "/m.json"
-        let t = try CLI.run(["train", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
-                             "--exclude", "reject_reason", "--time", "created_at", "--out", model])
-        #expect(t.status == 0)
+        let model = try CLI.trainedOnce(["datasets/leads.csv", "--target", "status", "--positive", "accepted", "--id", "lead_id",
+                                         "--exclude", "reject_reason", "--time", "created_at"]).path
         let r = try CLI.run(["patterns", "datasets/leads.csv", "--target", "status", "--positive", "accepted", "--model", model, "--format", "json", "--depth", "1"])
         #expect(r.status == 0, "\(r.stderr)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
