@@ -136,10 +136,13 @@ function render(e) {
   ]));
 
   result.appendChild(el("h2", { text: "Each column moves this lead from the average (points)" }));
-  const maxAbs = Math.max(1e-9, ...e.contributions.map(c => Math.abs(c.points || 0)));
+  // A bar shows the points as printed beside it (to one decimal): one that rounds to 0.0 ("+0.0")
+  // gets no bar, rather than a hairline in the colour of a sign the text does not show.
+  const shown = c => Math.sign(c.points || 0) * Math.round(Math.abs(c.points || 0) * 10) / 10;
+  const maxAbs = Math.max(1e-9, ...e.contributions.map(c => Math.abs(shown(c))));
   const table = el("table", { id: "contributions" });
   for (const c of e.contributions) {
-    const p = c.points || 0;
+    const p = shown(c);
     const fill = el("div", { cls: "fill " + (p < 0 ? "neg" : "pos") });
     fill.style.width = (Math.min(1, Math.abs(p) / maxAbs) * 50).toFixed(2) + "%";
     table.appendChild(el("tr", { "data-code": c.code }, [

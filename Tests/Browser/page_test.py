@@ -178,6 +178,16 @@ def compare(dom, e, what):
     shown = [(r[0], r[3]) for r in rows if len(r) == 4]
     wanted = [(c["column"], signed(c["points"])) for c in e["contributions"]]
     check(shown == wanted, f"{what}: {len(shown)} contributions in points, in explain's order")
+    # Each bar as its printed points: a "+0.0" has none, a negative one is red, a positive one green,
+    # and the longest is the largest |points|.
+    fills = [a for (t, a) in dom.tags if t == "div" and a.get("class", "").startswith("fill ")]
+    widths = [float(re.search(r"width:\s*([0-9.]+)%", a.get("style", "")).group(1)) for a in fills]
+    shown_points = [float(p) for (_, p) in wanted]
+    check(len(fills) == len(wanted)
+          and all((w == 0) == (p == 0) for w, p in zip(widths, shown_points))
+          and all(("neg" in a["class"]) == (p < 0) for a, p in zip(fills, shown_points) if p != 0)
+          and max(widths) == 50,
+          f"{what}: each bar follows its printed points (none for ±0.0, red below 0; widths {widths})")
     reasons = [c["reason"] + " [" + c["code"] + "]" for c in e["contributions"] if c["points"] <= -0.5][:3]
     check(dom.items.get("reasons", []) == reasons, f"{what}: main reasons in explain's words {dom.items.get('reasons')}")
     raise_ = [f"{i['reason']} → score {i['new_score']:.1f}" for i in e["what_would_raise"]]
