@@ -115,6 +115,10 @@ import Testing
         #expect(renamed.status == 422)
         #expect(renamed.json["fields"] as? [String] == ["page_views"])
         #expect((renamed.json["lookalikes"] as? [String: [String]])?["page_views"] == ["Page Views"])
+        // A body delimited by ';': the advice is what to send, not `score`'s --delimiter option.
+        let semicolons = try server.request("POST", "/v1/score", body: Self.newLeads(limit: 3).replacingOccurrences(of: ",", with: ";"), headers: Self.csv)
+        let advice = semicolons.json["error"] as? String ?? ""
+        #expect(semicolons.status == 422 && advice.contains("a CSV body must be delimited by commas") && !advice.contains("--"), "\(semicolons.text)")
         // Still serving, never a 5xx.
         #expect(try server.request("POST", "/v1/score", body: Self.newLeads(limit: 3), headers: Self.csv).status == 200)
         #expect(!(try server.request("GET", "/metrics").text.contains("code=\"5")))

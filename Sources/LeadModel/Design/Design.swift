@@ -236,7 +236,10 @@ public struct RowResolver: Sendable {
     /// The error for a header (or the keys of JSON Lines objects) that lacks columns the model needs:
     /// every absent column, the names in the input that look like them (another case, spacing or
     /// punctuation), and what the input seems to be when it is not CSV with this delimiter.
-    static func missingColumnsError(absent: [String], header: [String], file: String) -> InputError {
+    ///
+    /// `request`: the input is an HTTP request's body (`serve`), so the advice names what to send,
+    /// not command-line options the sender cannot give.
+    static func missingColumnsError(absent: [String], header: [String], file: String, request: Bool = false) -> InputError {
         var message = "the input lacks \(absent.count) column(s) the model needs: " + absent.map { "'\($0)'" }.joined(separator: ", ")
         let lookalikes = absent.compactMap { name -> String? in
             let found = RowResolver.lookalikes(of: name, among: header)
@@ -246,9 +249,13 @@ public struct RowResolver: Sendable {
             message += "; it has \(lookalikes.joined(separator: ", ")) (names must match exactly: rename them)"
         }
         if let first = header.first?.trimmedWhitespace, first.hasPrefix("{") || first.hasPrefix("[") {
-            message += "; the input looks like JSON: read it with --input-format jsonl (or name the file .jsonl)"
-        } else if header.count == 1, let other = [";", "\t", "|", ","].first(where: { header[0].contains($0) }) {
-            message += "; the header is one field holding '\(other == "\t" ? "\\t" : other)': is the file delimited by it (--delimiter \(other == "\t" ? "tab" : "'\(other)'"))?"
+            message += request ? "; the body looks like JSON: send it as Content-Type: application/json"
+                               : "; the input looks like JSON: read it with --input-format jsonl (or name the file .jsonl)"
+        } else if header.count == 1, let other = [";", "\t", "|", ","].first(where: { header[0].contains($0) }), !(request && other == ",") {
+            let shown = other == "\t" ? "\\t" : other
+            message += request
+                ? "; the header is one field holding '\(shown)': a CSV body must be delimited by commas"
+                : "; the header is one field holding '\(shown)': is the file delimited by it (--delimiter \(other == "\t" ? "tab" : "'\(other)'"))?"
         }
         return InputError(file: file, line: 1, message: message)
     }

@@ -99,7 +99,7 @@ extension LeadScorer {
             if !found.isEmpty { lookalikes[name] = found }
         }
         throw MissingColumns(columns: absent, lookalikes: lookalikes,
-                             message: RowResolver.missingColumnsError(absent: absent, header: header, file: LeadScorer.source).message)
+                             message: RowResolver.missingColumnsError(absent: absent, header: header, file: LeadScorer.source, request: true).message)
     }
 
     /// The CSV that `score --reasons K` writes for a file holding `csv` (a header line, then one
