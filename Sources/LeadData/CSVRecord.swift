@@ -71,18 +71,20 @@ public struct CSVRecord: Sendable {
         }
     }
 
-    /// Calls `body` with the record's fields.
+    /// Calls `body` with the record's fields. `body` is called from one place, so it is inlined here
+    /// rather than kept as a closure (one called from two branches held a copy of what it captured,
+    /// and a caller's `self` was copied, every reference retained and released, on each call).
     @inlinable
     public func withFields<R>(_ body: (Fields) throws -> R) rethrows -> R {
         try ends.withUnsafeBufferPointer { e in
-            if externalAddress != 0 {
-                return try starts.withUnsafeBufferPointer { s in
-                    try body(Fields(base: UnsafePointer(bitPattern: externalAddress)!, starts: s.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                    ends: e.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+            try starts.withUnsafeBufferPointer { s in
+                try bytes.withUnsafeBufferPointer { b in
+                    let inPlace = externalAddress != 0
+                    let fields = Fields(base: inPlace ? UnsafePointer(bitPattern: externalAddress)! : b.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                        starts: inPlace ? s.baseAddress ?? UnsafePointer(bitPattern: 8)! : nil,
+                                        ends: e.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+                    return try body(fields)
                 }
-            }
-            return try bytes.withUnsafeBufferPointer { b in
-                try body(Fields(base: b.baseAddress ?? UnsafePointer(bitPattern: 8)!, starts: nil, ends: e.baseAddress ?? UnsafePointer(bitPattern: 8)!))
             }
         }
     }

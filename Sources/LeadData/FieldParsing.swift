@@ -176,6 +176,22 @@ public struct FieldParser: Sendable {
         return .value(value)
     }
 
+    /// The value of a field of 1 to 15 decimal digits and nothing else (`407`, `0028`), or nil: what
+    /// `number` returns for it (below 10^15 < 2^53 the whole number is an exact double), without
+    /// its grammar's bookkeeping. Lead data's numbers are mostly counts.
+    @inlinable @inline(__always)
+    public static func wholeNumber(_ trimmed: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = trimmed.count
+        guard n > 0 && n <= 15 else { return nil }
+        var w: UInt64 = 0
+        for i in 0..<n {
+            let d = trimmed[i] &- 48
+            if d >= 10 { return nil }
+            w = w &* 10 &+ UInt64(d)
+        }
+        return Double(w)
+    }
+
     /// 10^0 … 10^22, each exact (5^22 < 2^53).
     private static let powersOfTen: [Double] = (0...22).map { p in
         var v = 1.0
