@@ -1,38 +1,37 @@
 /// An open-addressing hash table from byte strings to small integers.
 ///
 /// Looks up a field's raw bytes without building a `String` or an `Array`: the scoring loop maps a
-/// category's bytes to its level this way. Keys are stored back to back in one buffer; each entry
-/// (hash, salt, key position, value) sits in one array, so a hit touches one slot, one entry and
-/// the key bytes.
+/// category's bytes to its level this way. Each slot holds its key's words, length, salt and value
+/// (and where the key's bytes are, for keys longer than 16 bytes), so a hit reads one slot and
+/// nothing else.
 public struct ByteKeyTable: Sendable {
-    @usableFromInline struct Entry: Sendable {
-        @usableFromInline var hash: UInt64
+    @usableFromInline struct Slot: Sendable {
         /// The key's `words`: for keys of up to 16 bytes, equal words and length are equal keys.
         @usableFromInline var words: (UInt64, UInt64)
-        @usableFromInline var salt: Int
-        @usableFromInline var start: Int
+        /// −1 for an empty slot.
         @usableFromInline var length: Int
+        @usableFromInline var salt: Int
         @usableFromInline var value: Int
+        /// Where the key's bytes start in `keyBytes`.
+        @usableFromInline var start: Int
 
-        @usableFromInline
-        init(hash: UInt64, words: (UInt64, UInt64), salt: Int, start: Int, length: Int, value: Int) {
-            (self.hash, self.words, self.salt, self.start, self.length, self.value) = (hash, words, salt, start, length, value)
-        }
+        @usableFromInline static let empty = Slot(words: (0, 0), length: -1, salt: 0, value: 0, start: 0)
     }
 
-    @usableFromInline var slots: [Int32]          // index into entries, or -1
-    @usableFromInline var entries: [Entry] = []
+    @usableFromInline var slots: [Slot]
     @usableFromInline var keyBytes: [UInt8] = []
+    /// `slots.count − 1` (a power of two minus one) and the shift that keeps a hash's top bits for it.
     @usableFromInline var mask: Int
+    @usableFromInline var shift: UInt64
+    public private(set) var count = 0
 
     public init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: -1, count: size)
+        slots = Array(repeating: .empty, count: size)
         mask = size - 1
+        shift = UInt64(64 - size.trailingZeroBitCount)
     }
-
-    public var count: Int { entries.count }
 
     /// A key as two words read with at most four loads and no loop (lead categories are short
     /// words): its first and last eight bytes from 8 bytes on, its first and last four from 4, its
@@ -54,27 +53,22 @@ public struct ByteKeyTable: Sendable {
         return (UInt64(p[0]) | UInt64(p[n >> 1]) << 8 | UInt64(p[n - 1]) << 16, 0)
     }
 
-    /// A hash of the key and its salt: the two words (and, past 16 bytes, the words between), with a
-    /// final mix so the low bits used for the slot are well spread. The salt keeps the keys of
-    /// different columns apart in one shared table.
+    /// A hash of the key and its salt, of which the slot index takes the top bits (a multiply
+    /// carries every input bit into them): the two words, each times an odd constant, the length and
+    /// the salt added to the second; past 16 bytes, the words between are folded in one by one. The
+    /// salt keeps the keys of different columns apart in one shared table.
     @inlinable @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>, words: (UInt64, UInt64), salt: Int = 0) -> UInt64 {
-        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(truncatingIfNeeded: salt) &* k) ^ UInt64(key.count)
-        h = (h ^ words.0) &* k
-        h ^= h >> 31
-        h = (h ^ words.1) &* k
+        let k0: UInt64 = 0x9E37_79B9_7F4A_7C15, k1: UInt64 = 0xBF58_476D_1CE4_E5B9
+        let tail = words.1 ^ UInt64(truncatingIfNeeded: key.count) ^ (UInt64(truncatingIfNeeded: salt) &* k0) << 8
+        var h = (words.0 &* k0) ^ (tail &* k1)
         if key.count > 16, let base = key.baseAddress {
             var i = 8
             while i + 8 <= key.count - 8 {
-                h ^= h >> 31
-                h = (h ^ UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))) &* k
+                h = (h ^ h >> 31 ^ UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))) &* k0
                 i += 8
             }
         }
-        h ^= h >> 29
-        h = h &* 0xbf58_476d_1ce4_e5b9
-        h ^= h >> 32
         return h
     }
 
@@ -86,19 +80,16 @@ public struct ByteKeyTable: Sendable {
     @inlinable @inline(__always)
     public func value(for key: UnsafeBufferPointer<UInt8>, salt: Int = 0) -> Int? {
         let w = ByteKeyTable.words(key)
-        let h = ByteKeyTable.hash(key, words: w, salt: salt)
+        var slot = Int(truncatingIfNeeded: ByteKeyTable.hash(key, words: w, salt: salt) >> shift)
         return slots.withUnsafeBufferPointer { slots in
-            entries.withUnsafeBufferPointer { entries in
-                var slot = Int(truncatingIfNeeded: h) & mask
-                while true {
-                    let e = Int(slots[slot])
-                    if e < 0 { return nil }
-                    if entries[e].words == w && entries[e].length == key.count && entries[e].salt == salt
-                        && (key.count <= 16 || keyBytes.withUnsafeBufferPointer { memcmpEqual($0.baseAddress! + entries[e].start, key) }) {
-                        return entries[e].value
-                    }
-                    slot = (slot + 1) & mask
+            while true {
+                let s = slots.baseAddress! + slot
+                if s.pointee.length == key.count && s.pointee.words == w && s.pointee.salt == salt
+                    && (key.count <= 16 || keyBytes.withUnsafeBufferPointer { memcmpEqual($0.baseAddress! + s.pointee.start, key) }) {
+                    return s.pointee.value
                 }
+                if s.pointee.length < 0 { return nil }
+                slot = (slot + 1) & mask
             }
         }
     }
@@ -113,31 +104,34 @@ public struct ByteKeyTable: Sendable {
         let bytes = Array(key.utf8)
         let w = bytes.withUnsafeBufferPointer { ByteKeyTable.words($0) }
         let h = bytes.withUnsafeBufferPointer { ByteKeyTable.hash($0, words: w, salt: salt) }
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while slots[slot] >= 0 {
-            let e = Int(slots[slot])
-            let entry = entries[e]
-            if entry.hash == h && entry.salt == salt && entry.length == bytes.count
-                && keyBytes[entry.start..<(entry.start + entry.length)].elementsEqual(bytes) {
-                entries[e].value = value
+        var slot = Int(truncatingIfNeeded: h >> shift)
+        while slots[slot].length >= 0 {
+            let s = slots[slot]
+            if s.salt == salt && s.length == bytes.count && keyBytes[s.start..<(s.start + s.length)].elementsEqual(bytes) {
+                slots[slot].value = value
                 return
             }
             slot = (slot + 1) & mask
         }
-        slots[slot] = Int32(entries.count)
-        entries.append(Entry(hash: h, words: w, salt: salt, start: keyBytes.count, length: bytes.count, value: value))
+        slots[slot] = Slot(words: w, length: bytes.count, salt: salt, value: value, start: keyBytes.count)
         keyBytes.append(contentsOf: bytes)
-        if entries.count * 2 > slots.count { grow() }
+        count += 1
+        if count * 2 > slots.count { grow() }
     }
 
     private mutating func grow() {
+        let old = slots.filter { $0.length >= 0 }
         let size = slots.count * 2
-        slots = Array(repeating: -1, count: size)
+        slots = Array(repeating: .empty, count: size)
         mask = size - 1
-        for e in entries.indices {
-            var slot = Int(truncatingIfNeeded: entries[e].hash) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(e)
+        shift = UInt64(64 - size.trailingZeroBitCount)
+        keyBytes.withUnsafeBufferPointer { bytes in
+            for s in old {
+                let key = UnsafeBufferPointer(rebasing: bytes[s.start..<(s.start + s.length)])
+                var slot = Int(truncatingIfNeeded: ByteKeyTable.hash(key, words: s.words, salt: s.salt) >> shift)
+                while slots[slot].length >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = s
+            }
         }
     }
 }
