@@ -24,7 +24,10 @@ public final class CSVReader {
     private var line = 1
     private var recordsRead = 0
     /// Bytes consumed so far (for progress reporting).
-    public private(set) var bytesConsumed = 0
+    public var bytesConsumed: Int { consumed }
+    /// Private, so its updates need no dynamic exclusivity check: as a `public private(set)` property
+    /// each record's update called `swift_beginAccess` (about 75 instructions a record).
+    private var consumed = 0
 
     public static let defaultChunkSize = 1 << 20
 
@@ -142,7 +145,7 @@ public final class CSVReader {
         }
         let b = buffer.load(fromByteOffset: position, as: UInt8.self)
         position += 1
-        bytesConsumed += 1
+        consumed += 1
         return b
     }
 
@@ -162,7 +165,7 @@ public final class CSVReader {
            buffer.load(fromByteOffset: position + 1, as: UInt8.self) == 0xBB,
            buffer.load(fromByteOffset: position + 2, as: UInt8.self) == 0xBF {
             position += 3
-            bytesConsumed += 3
+            consumed += 3
         }
     }
 
@@ -206,7 +209,7 @@ public final class CSVReader {
                     }
                     if i > position {
                         record.bytes.append(contentsOf: UnsafeBufferPointer(start: base + position, count: i - position))
-                        bytesConsumed += i - position
+                        consumed += i - position
                         position = i
                         continue
                     }
@@ -301,59 +304,65 @@ public final class CSVReader {
             line += 1
             return .blank
         }
-        var i = position
-        var fieldStart = position
+        // The loop keeps what it reads and writes in locals (the class's stored properties were
+        // reloaded on every field, as a store through `boundaries` might have changed them); indices
+        // stay within the buffer, so their arithmetic is unchecked.
+        let start = position, stop = end
+        var i = start
+        var fieldStart = start
         var fields = 0
+        var capacity = boundaryCapacity
+        var starts = boundaries, ends = boundaries + capacity
         var scanner = self.scanner.pointee
         defer { self.scanner.pointee = scanner }
         while true {
-            i = scanner.first(in: UnsafePointer(base), from: i, end: end)
-            if i == end {
+            i = scanner.first(in: UnsafePointer(base), from: i, end: stop)
+            if i == stop {
                 if !final { return .incomplete }
                 break
             }
             let c = base[i]
             if c == delimiter {
-                addBoundary(fields, start: fieldStart - position, end: i - position)
-                fields += 1
-                fieldStart = i + 1
+                if fields == capacity { (starts, ends, capacity) = growBoundaries(fields) }
+                starts[fields] = fieldStart &- start
+                ends[fields] = i &- start
+                fields &+= 1
+                fieldStart = i &+ 1
             } else if c == lf || c == cr {
-                if c == cr && i + 1 == end && !final { return .incomplete }
+                if c == cr && i &+ 1 == stop && !final { return .incomplete }
                 break
             } else {
                 return .quoted
             }
-            i += 1
+            i &+= 1
         }
-        addBoundary(fields, start: fieldStart - position, end: i - position)
-        fields += 1
-        // Starts in the first half of the scratch, ends in the second.
-        record.setInPlace(address: base + position, starts: boundaries, ends: boundaries + boundaryCapacity, count: fields,
-                          line: line, index: recordsRead)
+        if fields == capacity { (starts, ends, capacity) = growBoundaries(fields) }
+        starts[fields] = fieldStart &- start
+        ends[fields] = i &- start
+        fields &+= 1
+        record.setInPlace(address: base + start, starts: starts, ends: ends, count: fields, line: line, index: recordsRead)
         // Consume the line end.
-        if i < end {
-            if base[i] == cr && i + 1 < end && base[i + 1] == lf { i += 1 }
-            i += 1
+        if i < stop {
+            if base[i] == cr && i &+ 1 < stop && base[i &+ 1] == lf { i &+= 1 }
+            i &+= 1
             line += 1
         }
-        bytesConsumed += i - position
+        consumed += i &- start
         position = i
         recordsRead += 1
         return .record
     }
 
-    @inline(__always)
-    private func addBoundary(_ k: Int, start: Int, end: Int) {
-        if k == boundaryCapacity {
-            let bigger = UnsafeMutablePointer<Int>.allocate(capacity: 4 * boundaryCapacity)
-            bigger.update(from: boundaries, count: k)
-            (bigger + 2 * boundaryCapacity).update(from: boundaries + boundaryCapacity, count: k)
-            boundaries.deallocate()
-            boundaries = bigger
-            boundaryCapacity *= 2
-        }
-        boundaries[k] = start
-        boundaries[boundaryCapacity + k] = end
+    /// Doubles the field-bounds scratch (starts in its first half, ends in its second), keeping the
+    /// first `count` of each; returns the new starts, ends and capacity.
+    private func growBoundaries(_ count: Int) -> (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, Int) {
+        let bigger = UnsafeMutablePointer<Int>.allocate(capacity: 4 * boundaryCapacity)
+        bigger.update(from: boundaries, count: count)
+        (bigger + 2 * boundaryCapacity).update(from: boundaries + boundaryCapacity, count: count)
+        boundaries.deallocate()
+        boundaries = bigger
+        boundaryCapacity *= 2
+        return (boundaries, boundaries + boundaryCapacity, boundaryCapacity)
     }
 
     /// Reads the header record and returns the column names, trimmed.
