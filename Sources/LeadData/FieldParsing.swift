@@ -199,11 +199,22 @@ public struct FieldParser: Sendable {
         return v
     }
 
-    /// True when the bytes are valid UTF-8 (ASCII is checked without decoding).
+    /// True when the bytes are valid UTF-8 (ASCII, whose bytes are all below 0x80, is checked eight
+    /// bytes at a time without decoding).
     @inline(__always)
     public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for b in bytes where b >= 0x80 { return String(validating: bytes, as: UTF8.self) != nil }
-        return true
+        guard let p = bytes.baseAddress else { return true }
+        var high: UInt64 = 0
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            high |= UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            i &+= 8
+        }
+        while i < bytes.count {
+            high |= UInt64(p[i])
+            i &+= 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0 || String(validating: bytes, as: UTF8.self) != nil
     }
 
     // MARK: - Booleans

@@ -69,10 +69,28 @@ public enum CSVText {
         }
     }
 
-    /// True when a field holding `bytes` must be quoted (a delimiter, quote or line break in it).
+    /// True when a field holding `bytes` must be quoted (a delimiter, quote or line break in it):
+    /// eight bytes at a time, each word tested for a zero byte after xor with each of the four
+    /// (`(v − 0x01…01) & ~v & 0x80…80` is non-zero exactly when some byte of v is zero).
     @inline(__always)
     public static func needsQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        guard let p = bytes.baseAddress else { return false }
+        @inline(__always) func special(_ w: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+            return hasZero(w ^ (ones &* 0x2C)) || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x0A)) || hasZero(w ^ (ones &* 0x0D))
+        }
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            if special(UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))) { return true }
+            i &+= 8
+        }
+        while i < bytes.count {
+            let b = p[i]
+            if b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 10 || b == 13 { return true }
+            i &+= 1
+        }
+        return false
     }
 
     // MARK: - Writing through a pointer
@@ -140,7 +158,12 @@ public enum CSVText {
             }
         }
         var n = 0
-        var tenths = Int((x * 10).rounded())
+        // Int((x * 10).rounded()) without the library call: truncate, then round the fraction half
+        // away from zero. Below 1e16 the fraction v − t is exact (t ≤ v < t + 1 ≤ 2t, or t = 0).
+        let v = x * 10
+        var tenths = Int(v)
+        let fraction = v - Double(tenths)
+        if fraction >= 0.5 { tenths += 1 } else if fraction <= -0.5 { tenths -= 1 }
         if tenths < 0 { p[n] = UInt8(ascii: "-"); n += 1; tenths = -tenths }
         let whole = tenths / 10
         if whole >= 100 {

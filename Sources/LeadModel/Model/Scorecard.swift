@@ -58,9 +58,25 @@ public struct Scorecard: Codable, Sendable, Equatable {
 
     /// The 0–100 score: points clamped and rounded to one decimal.
     @inline(__always)
-    public func score(logOdds: Double) -> Double {
-        let p = min(100, max(0, points(logOdds: logOdds)))
+    public func score(logOdds: Double) -> Double { Scorecard.score(points: points(logOdds: logOdds)) }
+
+    @inline(__always)
+    static func score(points: Double) -> Double {
+        let p = min(100, max(0, points))
         return (p * 10).rounded() / 10
+    }
+
+    /// The scale with `factor` and `offset` computed once (reading them takes a logarithm each):
+    /// what a loop that scores many leads keeps.
+    public var compiled: Compiled { Compiled(factor: factor, offset: offset) }
+
+    public struct Compiled: Sendable {
+        public let factor: Double
+        public let offset: Double
+
+        /// The same double as `Scorecard.score(logOdds:)`.
+        @inline(__always)
+        public func score(logOdds: Double) -> Double { Scorecard.score(points: offset + factor * logOdds) }
     }
 
     /// The default scale for a set of training log-odds: 50 points at the median lead's odds, and a

@@ -148,7 +148,7 @@ extension Scorer.Context {
          policy: OnError, writeErrors: Bool, jsonOutput: Bool, deferRowNumbers: Bool, stopAfter: ScoringStage? = nil) {
         let design = model.design
         self.init(
-            resolver: resolver, compiled: compiled, scorecard: model.scorecard,
+            resolver: resolver, compiled: compiled, scorecard: model.scorecard.compiled,
             reasons: reasons, idIndex: idIndex, policy: policy, writeErrors: writeErrors,
             gradeText: model.grades.flatMap { Array($0.grade.utf8) },
             gradeEnds: model.grades.reduce(into: []) { ends, g in ends.append((ends.last ?? 0) + g.grade.utf8.count) },

@@ -93,7 +93,7 @@ public struct Scorer {
     struct Context: @unchecked Sendable {
         let resolver: RowResolver
         let compiled: CompiledScorer
-        let scorecard: Scorecard
+        let scorecard: Scorecard.Compiled
         let reasons: Int
         let idIndex: Int?
         let policy: OnError
@@ -172,6 +172,9 @@ public struct Scorer {
             func reject(_ e: InputError) {
                 do { if case .rejected(let e) = try rows.reject(e) { count(e, failure: false) } } catch { count(error, failure: true) }
             }
+            // A local copy, made once: reached through `self` in the closures below, the scorer's
+            // 192 bytes were copied to the stack for every row.
+            let compiled = self.compiled
             while rows.recordsRead - first < limit && !failed {
                 do {
                     switch try rows.step() {
