@@ -358,9 +358,14 @@ public struct Scorer {
         /// One reader on this thread, 8,192 records at a time.
         func scoreSequentially<Source: RecordSource>(_ reader: Source) throws {
             var rows = context.rows(reader)
+            // Room for a batch's output at once, the last batch's length and an eighth: growing
+            // from empty, the array doubled and copied itself about fifteen times per batch.
+            var room = 0
             while true {
                 var r = ChunkResult(columns: design.columns.count)
+                r.output.reserveCapacity(room)
                 context.process(&rows, into: &r, limit: 8192)
+                room = r.output.count + r.output.count / 8
                 let done = r.read == 0 || r.failure != nil || r.read < 8192
                 try absorb(r)
                 if let csv = reader as? CSVReader { progress?(summary.rowsRead, csv.bytesConsumed, csv.sizeInBytes) }
