@@ -115,4 +115,43 @@ import LeadData
         var fail = RowErrors(.fail)
         #expect(throws: InputError.self) { try fail.report(InputError(file: "f", message: "x")) }
     }
+
+    /// `RowResolver.resolve(_:into:)` takes shorter ways for common fields (no trimming when the
+    /// ends are not spaces, whole numbers, `yes`/`no`, one level lookup with the missing markers in
+    /// the level table): every value of every column must resolve as `resolve(_:_:)` resolves its
+    /// trimmed bytes, or fail with its message at its column, with the standard markers and with
+    /// extra ones that start with a digit, are `no`, or are longer than 16 bytes.
+    @Test(arguments: [[], ["Select", "9", "no", "not given at all by the customer"]])
+    func resolvingARowGivesWhatEachColumnResolvesTo(extraMissing: [String]) throws {
+        let model = try LeadScoreModel.load(from: Paths.root + "/models/leads.json")
+        let header = LeadRowsTests.header.split(separator: ",").map(String.init)
+        let resolver = try RowResolver(design: model.design, header: header, file: "t.csv", parser: FieldParser(extraMissing: extraMissing))
+        var values = ["", " ", "\t", "NA", " NA ", "N/A", "null", "NULL", "Null", "na", "Select", "select", "9", "99", "0", "007",
+                      "42", " 42", "42 ", "\t7\t", "123456789012345", "1234567890123456", "3.5", "1e2", "-0", "+5", ".5", "5.",
+                      "1e400", "12x", "yes", "no", "YES", "No", "True", "false", " yes", "no ", "1", "1.0", "2", "y",
+                      "not given at all by the customer", "\u{e9}l\u{e8}ve"]
+        for col in model.design.columns {
+            for g in col.categorical?.groups ?? [] {
+                for l in [g.value] + (g.pooled ?? []) { values += [l, " " + l, l + "\t", l.uppercased(), String(l.dropLast()), l + "x", "x" + l, l + l] }
+            }
+        }
+        let template = LeadRowsTests.row("R1").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var out: [ResolvedValue] = []
+        for (c, col) in model.design.columns.enumerated() {
+            let f = resolver.fieldIndex[c]
+            for v in values {
+                var fields = template
+                fields[f] = v
+                let expected = Array(v.utf8).withUnsafeBufferPointer { resolver.resolve(c, FieldParser.trim($0)) }
+                do {
+                    try resolver.resolve(CSVRecord(fields: fields, line: 2), into: &out)
+                    guard case .success(let value) = expected else { Issue.record("\(col.name) '\(v)' resolved; expected \(expected)"); continue }
+                    #expect(out[c] == value, "\(col.name) '\(v)'")
+                } catch {
+                    guard case .failure(let problem) = expected else { Issue.record("\(col.name) '\(v)': \(error.message)"); continue }
+                    #expect(error.column == f + 1 && error.message == problem.message, "\(col.name) '\(v)'")
+                }
+            }
+        }
+    }
 }
