@@ -185,10 +185,8 @@ public struct RowResolver: Sendable {
     public let fieldIndex: [Int]
     /// Every categorical column's levels in one table, salted by column index.
     private let levels: ByteKeyTable
-    private let missingLevel: [Int?]
-    private let types: [ColumnType]
     public let parser: FieldParser
-    /// What `resolve(_:into:)` needs per design column, in one array: the field, the type, the value
+    /// What `resolve(_:into:)` and `resolve(_:_:)` need per design column, in one array: the field, the type, the value
     /// of a missing field.
     private let plan: [ColumnPlan]
     /// False when a missing marker starts with a digit (`--missing 9999`): fields of digits then go
@@ -250,8 +248,6 @@ public struct RowResolver: Sendable {
             }
         }
         levels = table
-        missingLevel = missing
-        types = design.columns.map(\.type)
         plan = design.columns.indices.map { c in
             let type = design.columns[c].type
             let missingValue: ResolvedValue = type != .categorical ? .missing : missing[c].map { .level($0) } ?? .unseen
@@ -304,15 +300,8 @@ public struct RowResolver: Sendable {
     /// Resolves design column `c` from its trimmed field bytes.
     @inline(__always)
     public func resolve(_ c: Int, _ trimmed: UnsafeBufferPointer<UInt8>) -> Result<ResolvedValue, ValueProblem> {
-        let type = types[c]
-        if parser.isMissing(trimmed) {
-            if type == .categorical {
-                if let g = missingLevel[c] { return .success(.level(g)) }
-                return .success(.unseen)
-            }
-            return .success(.missing)
-        }
-        switch type {
+        if parser.isMissing(trimmed) { return .success(plan[c].missing) }
+        switch plan[c].type {
         case .numeric:
             switch FieldParser.number(trimmed) {
             case .value(let v): return .success(.number(v))
