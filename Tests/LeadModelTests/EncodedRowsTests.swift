@@ -34,7 +34,9 @@ import LeadData
             encoder.encode(v, row: i, into: &dense)
             let ok = rows.dense.storage.withUnsafeMutableBufferPointer { d in
                 rows.levels.withUnsafeMutableBufferPointer { l in
-                    encoder.encode(v, row: i, into: .init(dense: d.baseAddress!, levels: l.baseAddress!, rows: n))
+                    rows.steps.withUnsafeMutableBufferPointer { s in
+                        encoder.encode(v, row: i, into: .init(dense: d.baseAddress!, levels: l.baseAddress!, steps: s.baseAddress, rows: n))
+                    }
                 }
             }
             if !ok { refused.append(i) }
@@ -77,9 +79,11 @@ import LeadData
         var record = CSVRecord(), values: [ResolvedValue] = []
         while try reader.next(into: &record) { try resolver.resolve(record, into: &values); all.append(values) }
         let direct = try #require(EncodedRows(design: design, rows: kept.count) { all[kept[$0]] })
-        #expect(direct.groupTerms == viaMatrix.groupTerms && direct.denseTerms == viaMatrix.denseTerms)
-        #expect(direct.dense.storage == viaMatrix.dense.storage)
+        #expect(direct.groupTerms == viaMatrix.groupTerms)
         #expect(direct.levels == viaMatrix.levels)
+        // The step function's terms are its bins in `direct`, dense columns in `viaMatrix`.
+        #expect(direct.stepTables == design.stepTables && !direct.stepTables.isEmpty)
+        #expect(direct.matrix() == viaMatrix.matrix())
         // A level never seen in a column without an (other) group is spread over the average level.
         let c = try #require(design.columns.firstIndex { col in
             col.categorical.map { !$0.groups.contains { $0.value == ColumnEncoding.otherName } } ?? false
@@ -125,5 +129,62 @@ import LeadData
             }
         }
         #expect(rows.topRows(100).matrix() == dense.topRows(100))
+    }
+
+    /// A step function kept as each row's bin (`EncodedRows.steps`, `StepTable`): the same X as its
+    /// dense terms, in every operation and in the objective's gradient and XᵀWX.
+    @Test func stepFunctionsAsBinsAgreeWithTheirDenseTerms() throws {
+        let (design, dense, rows, refused) = try Self.encodeNewLeads()
+        let tables = design.stepTables
+        let table = try #require(tables.first, "the bundled model has company_size as steps")
+        #expect(table.terms.count > 10 && table.states == table.terms.count + 1)
+        #expect(rows.stepTables == tables && rows.denseTerms.allSatisfy { rows.stepOf[$0] < 0 })
+        let kept = (0..<dense.rows).filter { !Set(refused).contains($0) }
+        var x = Matrix(rows: kept.count, cols: dense.cols)
+        for (r, i) in kept.enumerated() { for j in 0..<dense.cols { x[r, j] = dense[i, j] } }
+        let binned = rows.selecting(kept)
+        #expect(binned.matrix() == x)
+        // Every bin is used, and a missing value (bin −1) has every step term 0.
+        #expect(Set(binned.steps.filter { $0 >= 0 }).count > table.states / 2)
+        var rng = SplitMix64(seed: 5)
+        let beta = (0..<x.cols).map { _ in rng.normal() }
+        let eta = binned.times(beta), reference = x.times(beta)
+        for i in 0..<x.rows { #expect(abs(eta[i] - reference[i]) <= 1e-12 * max(1, abs(reference[i]))) }
+        let means = binned.columnMeans()
+        for t in table.terms {
+            let column = x.column(t)
+            #expect(binned.column(t) == column)
+            #expect(abs(means[t] - column.reduce(0, +) / Double(x.rows)) <= 1e-12)
+        }
+        let terms = Array(table.terms.prefix(7)) + [0, x.cols - 1]
+        let part = binned.combination(beta, terms: terms)
+        for i in 0..<x.rows {
+            let expected = terms.reduce(0.0) { $0 + beta[$1] * x[i, $1] }
+            #expect(abs(part[i] - expected) <= 1e-12 * max(1, abs(expected)))
+        }
+        #expect(binned.topRows(50).matrix() == x.topRows(50))
+        // The objective sums by bin and maps back: the dense objective's gradient and XᵀWX.
+        let y = (0..<x.rows).map { Double(($0 * 7) % 5 < 2 ? 1 : 0) }
+        let w = (0..<x.rows).map { 0.5 + Double($0 % 3) }
+        let weights = design.penaltyWeights
+        let stepped = LogisticObjective(data: binned, y: y, weights: w, lambda: 0.8, penaltyWeights: weights)
+        let plain = LogisticObjective(data: EncodedRows(matrix: x, indicatorGroups: design.indicatorGroups), y: y, weights: w,
+                                      lambda: 0.8, penaltyWeights: weights)
+        let small = beta.map { $0 * 0.1 }
+        let (e1, v1) = stepped.evaluate(small), (e2, v2) = plain.evaluate(small)
+        #expect(abs(v1 - v2) <= 1e-9 * abs(v2))
+        let (g1, h1) = stepped.gradientAndHessian(small, eta: e1)
+        let (g2, h2) = plain.gradientAndHessian(small, eta: e2)
+        let scale = h2.storage.map(abs).max()!
+        for j in 0..<x.cols { #expect(abs(g1[j] - g2[j]) <= 1e-9 * max(1, abs(g2[j])), "gradient \(j)") }
+        var worst = 0.0
+        for j in 0..<(x.cols * x.cols) { worst = max(worst, abs(h1.storage[j] - h2.storage[j])) }
+        #expect(worst <= 1e-11 * scale, "XᵀWX differs by \(worst) (largest entry \(scale))")
+        #expect(stepped.gradient(small, eta: e1).elementsEqual(g1))
+        // And the fits agree.
+        let a = LogisticFit.fit(data: binned, y: y, weights: w, lambda: 0.8, penaltyWeights: weights)
+        let b = LogisticFit.fit(data: plain.data, y: y, weights: w, lambda: 0.8, penaltyWeights: weights)
+        #expect(a.beta.count == b.beta.count)
+        for j in a.beta.indices { #expect(abs(a.beta[j] - b.beta[j]) <= 1e-8 * max(1, abs(b.beta[j]))) }
     }
 }

@@ -58,6 +58,15 @@ public struct Design: Codable, Sendable, Equatable {
             + (interactions ?? []).map(\.terms).filter { !$0.isEmpty }
     }
 
+    /// The step functions (`--numeric bins`), each a table of its terms' values by bin: encoded rows
+    /// keep their bin instead of the terms, and the solver sums by bin (`EncodedRows.steps`).
+    public var stepTables: [StepTable] {
+        columns.compactMap { c in
+            guard case .shape(let e) = c.kind, case .bins = e.basis else { return nil }
+            return StepTable(e)
+        }
+    }
+
     /// Index of the column that owns each term.
     public var termColumn: [Int] {
         var owner = [Int](repeating: -1, count: termCount)
@@ -86,6 +95,11 @@ public final class RowEncoder: Sendable {
     private let pairValue: [Double]
     /// Where each term goes in `EncodedRows` of this design.
     private let layout: EncodedRows
+    /// Per column: its step function's index in `layout.stepTables` (−1: not a step function), and
+    /// the encoding that bins its numbers.
+    private let stepOfColumn: [Int]
+    private let stepShape: [ShapeEncoding?]
+    private let stepCuts: [[Double]]
 
     public init(design: Design) {
         self.design = design
@@ -110,17 +124,39 @@ public final class RowEncoder: Sendable {
         self.pairTerm = pairTerm
         self.pairValue = pairValue
         layout = EncodedRows(design: design, rows: 0)
+        var stepOfColumn: [Int] = [], stepShape: [ShapeEncoding?] = [], stepCuts: [[Double]] = []
+        for col in design.columns {
+            if case .shape(let e) = col.kind, case .bins(let b) = e.basis {
+                stepOfColumn.append(layout.stepOf[e.terms[0]])
+                stepShape.append(e)
+                stepCuts.append(b.cuts)
+            } else {
+                stepOfColumn.append(-1)
+                stepShape.append(nil)
+                stepCuts.append([])
+            }
+        }
+        self.stepOfColumn = stepOfColumn
+        self.stepShape = stepShape
+        self.stepCuts = stepCuts
     }
 
     /// Calls `set(term, x)` for each term `ColumnEncoding.forEachTerm` sets for the row, then for
-    /// the intercept (last column).
+    /// the intercept (last column). With `bin`, a step function's number calls `bin(step, its bin)`
+    /// instead of setting its terms.
     @inline(__always)
-    private func forEachTerm(_ values: [ResolvedValue], _ set: (Int, Double) -> Void) {
+    private func forEachTerm(_ values: [ResolvedValue], bin: ((Int, Int) -> Void)? = nil, _ set: (Int, Double) -> Void) {
         for c in 0..<values.count {
             let slot: Int
             switch values[c] {
             case .number(let x):
-                if numberTerm[c] >= 0 { set(numberTerm[c], standardization[c](x)) } else { design.columns[c].forEachTerm(values[c], set) }
+                if numberTerm[c] >= 0 {
+                    set(numberTerm[c], standardization[c](x))
+                } else if let bin, stepOfColumn[c] >= 0 {
+                    bin(stepOfColumn[c], QuantileBins.bin(of: stepShape[c]!.clamped(x), cuts: stepCuts[c]))
+                } else {
+                    design.columns[c].forEachTerm(values[c], set)
+                }
                 continue
             case .missing: slot = firstSlot[c]
             case .unseen: slot = firstSlot[c] + 1
@@ -136,24 +172,32 @@ public final class RowEncoder: Sendable {
     public struct Target {
         public let dense: UnsafeMutablePointer<Double>
         public let levels: UnsafeMutablePointer<Int32>
+        /// The step functions' bins (nil when the design has none).
+        public let steps: UnsafeMutablePointer<Int32>?
         public let rows: Int
-        public init(dense: UnsafeMutablePointer<Double>, levels: UnsafeMutablePointer<Int32>, rows: Int) {
+        public init(dense: UnsafeMutablePointer<Double>, levels: UnsafeMutablePointer<Int32>, steps: UnsafeMutablePointer<Int32>? = nil, rows: Int) {
             self.dense = dense
             self.levels = levels
+            self.steps = steps
             self.rows = rows
         }
     }
 
-    /// Writes one row into encoded rows whose row `row` is zeroed (dense 0, levels −1). Returns false
-    /// for a value a level index cannot hold (a level unseen in training spread over the average
-    /// level), which training rows never have: their levels are the ones the design was built from.
+    /// Writes one row into encoded rows whose row `row` is zeroed (dense 0, levels and bins −1).
+    /// Returns false for a value a level index cannot hold (a level unseen in training spread over
+    /// the average level), which training rows never have: their levels are the ones the design was
+    /// built from.
     public func encode(_ values: [ResolvedValue], row: Int, into x: Target) -> Bool {
         let n = x.rows
         var fits = true
-        forEachTerm(values) { t, value in
+        precondition(layout.stepTables.isEmpty || x.steps != nil, "RowEncoder: the design has step functions, the target no room for their bins")
+        forEachTerm(values, bin: { s, z in x.steps![s * n + row] = Int32(z) }) { t, value in
             let a = layout.densePosition[t]
             if a >= 0 {
                 x.dense[row + a * n] = value
+            } else if layout.stepOf[t] >= 0 {
+                // A missing number: its step terms are 0, as the row's bin −1 says.
+                if value != 0 { fits = false }
             } else if value == 1 && x.levels[layout.groupOf[t] * n + row] < 0 {
                 x.levels[layout.groupOf[t] * n + row] = Int32(t)
             } else if value != 0 {

@@ -2,8 +2,9 @@ import LinearAlgebra
 import LeadSupport
 
 /// A design matrix kept the way lead data is shaped: the dense terms (numbers, booleans, missing
-/// indicators, the intercept) as a column-major matrix, and each categorical column's one-hot terms
-/// as one index per row (the term holding the row's 1, or −1 for the reference level).
+/// indicators, the intercept) as a column-major matrix, each categorical column's one-hot terms
+/// as one index per row (the term holding the row's 1, or −1 for the reference level), and each
+/// step function's terms (`--numeric bins`) as the row's bin, whose term values a `StepTable` gives.
 ///
 /// Logically it is the n × k matrix X of `Design` (intercept last); physically a 1M-row lead file
 /// with 65 terms takes ~100 MB instead of ~500 MB, and every pass over it (η, the gradient, XᵀWX,
@@ -24,10 +25,17 @@ public struct EncodedRows: Sendable {
     public let densePosition: [Int]
     /// Per logical column: the group it belongs to, or −1 when it is dense.
     public let groupOf: [Int]
+    /// The step functions whose terms are kept as each row's bin (up to 49 terms a column, which as
+    /// dense columns took most of the memory and of the solver's time).
+    public let stepTables: [StepTable]
+    /// Step function s's bin of row i at `steps[s * rows + i]`, or −1 when every term is 0 (missing).
+    public internal(set) var steps: [Int32]
+    /// Per logical column: the step function it belongs to, or −1.
+    public let stepOf: [Int]
 
     /// The layout for `design` with `rows` rows, zeroed (every row at its reference levels).
     public init(design: Design, rows: Int) {
-        self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, zeroed: true)
+        self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, steps: design.stepTables, zeroed: true)
     }
 
     /// `rows` rows of resolved values (`values(i)` for row i) encoded with `design`'s `RowEncoder`;
@@ -39,9 +47,12 @@ public struct EncodedRows: Sendable {
         let encoder = RowEncoder(design: design)
         let fits = dense.storage.withUnsafeMutableBufferPointer { dense in
             levels.withUnsafeMutableBufferPointer { levels in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { none in
-                    let target = RowEncoder.Target(dense: dense.baseAddress!, levels: levels.baseAddress ?? none.baseAddress!, rows: rows)
-                    return (0..<rows).allSatisfy { encoder.encode(values($0), row: $0, into: target) }
+                steps.withUnsafeMutableBufferPointer { steps in
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { none in
+                        let target = RowEncoder.Target(dense: dense.baseAddress!, levels: levels.baseAddress ?? none.baseAddress!,
+                                                       steps: steps.baseAddress, rows: rows)
+                        return (0..<rows).allSatisfy { encoder.encode(values($0), row: $0, into: target) }
+                    }
                 }
             }
         }
@@ -51,16 +62,20 @@ public struct EncodedRows: Sendable {
     /// The layout for `design` whose dense values and level indices the caller writes before reading
     /// (the parallel encoder fills disjoint row ranges, each zeroing its own rows first).
     public init(design: Design, rowsToBeWritten rows: Int) {
-        self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, zeroed: false)
+        self.init(rows: rows, cols: design.termCount + 1, groups: design.indicatorGroups, steps: design.stepTables, zeroed: false)
     }
 
     /// `zeroed`: nil leaves the storage empty (the caller sets it), false allocates it unwritten.
-    init(rows: Int, cols: Int, groups: [[Int]], zeroed: Bool?) {
+    init(rows: Int, cols: Int, groups: [[Int]], steps tables: [StepTable] = [], zeroed: Bool?) {
         self.rows = rows
         self.cols = cols
         groupTerms = groups
+        stepTables = tables
+        var stepOf = [Int](repeating: -1, count: cols)
+        for (s, table) in tables.enumerated() { for t in table.terms { stepOf[t] = s } }
+        self.stepOf = stepOf
         let grouped = Set(groups.joined())
-        denseTerms = (0..<cols).filter { !grouped.contains($0) }
+        denseTerms = (0..<cols).filter { !grouped.contains($0) && stepOf[$0] < 0 }
         var position = [Int](repeating: -1, count: cols)
         for (a, t) in denseTerms.enumerated() { position[t] = a }
         densePosition = position
@@ -71,12 +86,15 @@ public struct EncodedRows: Sendable {
         case nil:
             dense = Matrix(rows: 0, cols: 0)
             levels = []
+            steps = []
         case true:
             dense = Matrix(rows: rows, cols: denseTerms.count)
             levels = [Int32](repeating: -1, count: groups.count * rows)
+            steps = [Int32](repeating: -1, count: tables.count * rows)
         case false:
             dense = Matrix(rowsToBeWritten: rows, cols: denseTerms.count)
             levels = [Int32](unsafeUninitializedCapacity: groups.count * rows) { _, count in count = groups.count * rows }
+            steps = [Int32](unsafeUninitializedCapacity: tables.count * rows) { _, count in count = tables.count * rows }
         }
     }
 
@@ -170,6 +188,18 @@ public struct EncodedRows: Sendable {
                 }
             }
         }
+        guard !stepTables.isEmpty else { return }
+        steps.withUnsafeBufferPointer { st in
+            for (s, table) in stepTables.enumerated() where table.terms.contains(where: { mask?[$0] ?? true }) {
+                // Each bin's Σ β_t x_t once, then one lookup per row.
+                let sums = table.combination(beta, mask: mask)
+                let ix = st.baseAddress! + s * n + range.lowerBound
+                for i in 0..<m {
+                    let z = Int(ix[i])
+                    if z >= 0 { out[i] += sums[z] }
+                }
+            }
+        }
     }
 
     /// X β.
@@ -217,6 +247,16 @@ public struct EncodedRows: Sendable {
         }
         for (a, t) in denseTerms.enumerated() { means[t] = sums[a] / Double(n) }
         for (t, tally) in levelTallies() { means[t] = tally.count / Double(n) }
+        for (s, table) in stepTables.enumerated() {
+            // Σ over rows = Σ over bins of (rows in the bin) × the bin's value.
+            var count = [Double](repeating: 0, count: table.states)
+            for i in 0..<n { let z = Int(steps[s * n + i]); if z >= 0 { count[z] += 1 } }
+            for (j, t) in table.terms.enumerated() {
+                var sum = 0.0
+                for z in 0..<table.states { sum += count[z] * table.value(bin: z, term: j) }
+                means[t] = sum / Double(n)
+            }
+        }
         return means
     }
 
@@ -243,7 +283,7 @@ public struct EncodedRows: Sendable {
 
     /// The first `n` rows.
     public func topRows(_ n: Int) -> EncodedRows {
-        var out = EncodedRows(rows: n, cols: cols, groups: groupTerms, zeroed: false)
+        var out = EncodedRows(rows: n, cols: cols, groups: groupTerms, steps: stepTables, zeroed: false)
         let d = denseTerms.count
         dense.storage.withUnsafeBufferPointer { s in
             out.dense.storage.withUnsafeMutableBufferPointer { o in
@@ -253,6 +293,11 @@ public struct EncodedRows: Sendable {
         levels.withUnsafeBufferPointer { s in
             out.levels.withUnsafeMutableBufferPointer { o in
                 for q in groupTerms.indices { (o.baseAddress! + q * n).update(from: s.baseAddress! + q * rows, count: n) }
+            }
+        }
+        steps.withUnsafeBufferPointer { s in
+            out.steps.withUnsafeMutableBufferPointer { o in
+                for q in stepTables.indices { (o.baseAddress! + q * n).update(from: s.baseAddress! + q * rows, count: n) }
             }
         }
         return out
@@ -267,9 +312,55 @@ public struct EncodedRows: Sendable {
         for q in groupTerms.indices {
             for i in 0..<rows where levels[q * rows + i] >= 0 { x[i, Int(levels[q * rows + i])] = 1 }
         }
+        for (s, table) in stepTables.enumerated() {
+            for i in 0..<rows where steps[s * rows + i] >= 0 {
+                let z = Int(steps[s * rows + i])
+                for (j, t) in table.terms.enumerated() { x[i, t] = table.value(bin: z, term: j) }
+            }
+        }
         return x
     }
 
     /// Bytes held (for the memory figures).
-    public var byteCount: Int { dense.storage.count * 8 + levels.count * 4 }
+    public var byteCount: Int { dense.storage.count * 8 + levels.count * 4 + steps.count * 4 }
+}
+
+/// A step function's terms as a table: a value in bin z (`QuantileBins.bin`, 0 below the first cut)
+/// has term j equal to `value(bin: z, term: j)`, the number `ShapeEncoding.writeTerms` writes for
+/// it; a missing value has every term 0.
+public struct StepTable: Sendable, Equatable {
+    /// The logical columns of the terms, in basis order.
+    public let terms: [Int]
+    /// Bins: cuts + 1.
+    public let states: Int
+    /// values[z * terms.count + j].
+    public let values: [Double]
+
+    /// The table of a step function's encoding, computed as `writeTerms` computes each term:
+    /// (1 or 0 − mean) / scale.
+    public init(_ e: ShapeEncoding) {
+        let k = e.terms.count
+        terms = e.terms
+        states = k + 1
+        var values = [Double](repeating: 0, count: (k + 1) * k)
+        for z in 0...k {
+            for j in 0..<k {
+                let basis: Double = j < z ? 1 : 0
+                values[z * k + j] = (basis - e.means[j]) / e.scales[j]
+            }
+        }
+        self.values = values
+    }
+
+    @inline(__always)
+    public func value(bin z: Int, term j: Int) -> Double { values[z * terms.count + j] }
+
+    /// Per bin, Σ_j β[terms[j]] · value(z, j) over the terms with `mask` (all when nil).
+    func combination(_ beta: UnsafeBufferPointer<Double>, mask: [Bool]?) -> [Double] {
+        (0..<states).map { z in
+            var sum = 0.0
+            for (j, t) in terms.enumerated() where mask?[t] ?? true { sum += beta[t] * value(bin: z, term: j) }
+            return sum
+        }
+    }
 }

@@ -317,6 +317,8 @@ public enum InteractionBuilder {
         for g in x.groupTerms.indices {
             for i in 0..<n { train.levels[g * n + i] = x.levels[g * n + i] }
         }
+        precondition(train.stepTables == x.stepTables, "InteractionBuilder: the step functions moved")
+        train.steps = x.steps
         var holdout = Matrix(rows: h.rows, cols: q + 1)
         for j in 0..<p { for i in 0..<h.rows { holdout[i, j] = h[i, j] } }
         for i in 0..<h.rows { holdout[i, q] = h[i, p] }

@@ -292,9 +292,12 @@ public struct ShapePlan {
         // Each numeric column writes its own dense columns: the columns run on every core.
         let numeric = sources.indices.filter { reading.columns[sources[$0]].numeric != nil }
         let positions = out.densePosition
+        let stepOf = out.stepOf
         x.dense.storage.withUnsafeBufferPointer { from in
             out.dense.storage.withUnsafeMutableBufferPointer { to in
+            out.steps.withUnsafeMutableBufferPointer { bins in
                 let source = UInt(bitPattern: from.baseAddress), target = UInt(bitPattern: to.baseAddress)
+                let binTarget = UInt(bitPattern: bins.baseAddress)
                 _ = ParallelMap.run(numeric.count, threads: ScoringThreads.default) { k -> Bool in
                     guard let from = UnsafePointer<Double>(bitPattern: source), let to = UnsafeMutablePointer<Double>(bitPattern: target) else { return false }
                     let c = numeric[k]
@@ -306,6 +309,16 @@ public struct ShapePlan {
                     // retained) on every row.
                     switch design.columns[c].kind {
                     case .shape(let shape):
+                        if case .bins(let b) = shape.basis, let bins = UnsafeMutablePointer<Int32>(bitPattern: binTarget) {
+                            // A step function keeps each row's bin (−1 when missing, as zeroed).
+                            let into = bins + stepOf[shape.terms[0]] * n
+                            let indicator = shape.missingTerm.map { to + positions[$0] * n }
+                            for i in 0..<n {
+                                if missing[i] == 1 { indicator?[i] = 1; continue }
+                                into[i] = Int32(QuantileBins.bin(of: shape.clamped(value[i]), cuts: b.cuts))
+                            }
+                            return true
+                        }
                         let terms = shape.terms.map { to + positions[$0] * n }
                         let indicator = shape.missingTerm.map { to + positions[$0] * n }
                         withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
@@ -326,6 +339,7 @@ public struct ShapePlan {
                     }
                     return true
                 }
+            }
             }
         }
         return out

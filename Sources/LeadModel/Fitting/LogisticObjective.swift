@@ -16,6 +16,12 @@ import LeadSupport
 /// and XᵀWX adds the row's weight at (level, level′) pairs and its weighted dense values at
 /// (level, dense) pairs. A plain `Matrix` is accepted too, with the groups to look for in it.
 ///
+/// **Step functions.** A step function's terms are kept as each row's bin (`EncodedRows.steps`).
+/// Its terms are then X_s = B V, B the one-hot matrix of the bins and V the term values by bin
+/// (`StepTable`): the rows are summed by bin as if each bin were a level (B's columns, after the k
+/// logical ones), and XᵀWX = Sᵀ (B-space sums) S and ∇ = Sᵀ (B-space gradient), S mapping each bin
+/// to its terms' values, at the end. Per row that is one more level, not up to 49 dense columns.
+///
 /// **Threads and determinism.** Rows are cut into fixed blocks of `blockRows`; blocks run on every
 /// core and their partial sums are added in block order, so the result does not depend on the
 /// number of threads.
@@ -136,8 +142,11 @@ public struct LogisticObjective: Sendable {
         var pairs: [Double]
     }
 
+    /// Columns the blocks sum into: the logical ones, then one per bin of every step function.
+    private var summedColumns: Int { dimension + data.stepTables.reduce(0) { $0 + $1.states } }
+
     private func accumulate(_ beta: [Double]?, eta: [Double], hessian: Bool) -> (gradient: [Double], hessian: Matrix?) {
-        let k = dimension
+        let k = summedColumns
         var g = [Double](repeating: 0, count: k)
         var m = [Double](repeating: 0, count: hessian ? k * k : 0)
         // Blocks in batches, so at most `batchBlocks` k × k partial sums are held at once (years of
@@ -155,29 +164,96 @@ public struct LogisticObjective: Sendable {
             }
             first += count
         }
-        if let beta { for j in 0..<(k - 1) { g[j] += penalty(term: j) * beta[j] } }
-        guard hessian else { return (g, nil) }
-        var h = Matrix(rows: k, cols: k)
-        for a in 0..<k {
-            h[a, a] = m[a + a * k]
-            for c in (a + 1)..<max(a + 1, k) {
-                let v = m[a + c * k] + m[c + a * k]
-                h[a, c] = v
-                h[c, a] = v
+        var h: Matrix?
+        if hessian {
+            var full = Matrix(rows: k, cols: k)
+            for a in 0..<k {
+                full[a, a] = m[a + a * k]
+                for c in (a + 1)..<max(a + 1, k) {
+                    let v = m[a + c * k] + m[c + a * k]
+                    full[a, c] = v
+                    full[c, a] = v
+                }
+            }
+            h = full
+        }
+        if k > dimension { (g, h) = fromBins(gradient: g, hessian: h) }
+        let p = dimension
+        if let beta { for j in 0..<(p - 1) { g[j] += penalty(term: j) * beta[j] } }
+        guard var h else { return (g, nil) }
+        for j in 0..<(p - 1) { h[j, j] += penalty(term: j) }
+        return (g, h)
+    }
+
+    /// The gradient and XᵀWX over the logical columns from the sums over the logical columns and
+    /// the step functions' bins (`summedColumns`): a step term's entry is the bins' entries
+    /// weighted by its values in them (`StepTable`), Sᵀ g and Sᵀ H S.
+    private func fromBins(gradient gv: [Double], hessian hv: Matrix?) -> ([Double], Matrix?) {
+        let p = dimension, kv = summedColumns
+        let tables = data.stepTables
+        var first = [Int](), at = p
+        for table in tables { first.append(at); at += table.states }
+        var g = Array(gv[0..<p])
+        for (s, table) in tables.enumerated() {
+            for (j, t) in table.terms.enumerated() {
+                var sum = 0.0
+                for z in 0..<table.states { sum += table.value(bin: z, term: j) * gv[first[s] + z] }
+                g[t] = sum
             }
         }
-        for j in 0..<(k - 1) { h[j, j] += penalty(term: j) }
+        guard let hv else { return (g, nil) }
+        // A = hv S, for every summed row and every step term's column.
+        let stepTerms = tables.flatMap(\.terms)
+        var a = Matrix(rows: kv, cols: stepTerms.count)
+        var col = 0
+        for (s, table) in tables.enumerated() {
+            for j in table.terms.indices {
+                for r in 0..<kv {
+                    var sum = 0.0
+                    for z in 0..<table.states { sum += hv[r, first[s] + z] * table.value(bin: z, term: j) }
+                    a[r, col] = sum
+                }
+                col += 1
+            }
+        }
+        var h = Matrix(rows: p, cols: p)
+        for c in 0..<p { for r in 0..<p { h[r, c] = hv[r, c] } }
+        col = 0
+        for table in tables {
+            for t in table.terms {
+                for r in 0..<p where data.stepOf[r] < 0 {
+                    h[r, t] = a[r, col]
+                    h[t, r] = a[r, col]
+                }
+                col += 1
+            }
+        }
+        // The step × step block: Sᵀ A.
+        for (s, table) in tables.enumerated() {
+            for (j, t) in table.terms.enumerated() {
+                for (c, u) in stepTerms.enumerated() {
+                    var sum = 0.0
+                    for z in 0..<table.states { sum += table.value(bin: z, term: j) * a[first[s] + z, c] }
+                    h[t, u] = sum
+                }
+            }
+        }
         return (g, h)
     }
 
     private func block(_ range: Range<Int>, eta: [Double], hessian: Bool) -> Partial {
-        let k = dimension
+        let k = summedColumns
         let n = rows
         let m = range.count
         let s = range.lowerBound
         let dense = data.denseTerms
         let d = dense.count
-        let groups = data.groupTerms.count
+        let levelGroups = data.groupTerms.count
+        // Step functions are summed as further groups whose levels are their bins.
+        var binBase: [Int] = []
+        var at = dimension
+        for table in data.stepTables { binBase.append(at); at += table.states }
+        let groups = levelGroups + binBase.count
         var g = [Double](repeating: 0, count: k)
         var pairs = [Double](repeating: 0, count: hessian ? k * k : 0)
         var curvature = [Double](repeating: 0, count: m)
@@ -190,6 +266,7 @@ public struct LogisticObjective: Sendable {
         var rowLevels = [Int](repeating: -1, count: groups)
         data.dense.storage.withUnsafeBufferPointer { xs in
         data.levels.withUnsafeBufferPointer { lv in
+        data.steps.withUnsafeBufferPointer { bins in
         g.withUnsafeMutableBufferPointer { g in
         pairs.withUnsafeMutableBufferPointer { pairs in
         curvature.withUnsafeMutableBufferPointer { curvature in
@@ -215,16 +292,30 @@ public struct LogisticObjective: Sendable {
                 g[ca] += dot(residual.baseAddress!, xa, m)
                 guard hessian else { continue }
                 for i in 0..<m { weightedColumn[i] = curvature[i] * xa[i] }
-                if groups > 0 { for i in 0..<m { weightedRows[i * d + a] = weightedColumn[i] } }
                 for bIndex in 0...a {
                     let xb = xs.baseAddress! + bIndex * n + s
                     pairs[ca + dense[bIndex] * k] += dot(weightedColumn.baseAddress!, xb, m)
                 }
             }
             guard groups > 0 else { return }
-            let base = lv.baseAddress! + s
+            if hessian && d > 0 {
+                // The same products as `weightedColumn`, row by row: stores in order (written a
+                // column at a time, each store was d doubles from the last, and missed the cache).
+                let x0 = xs.baseAddress! + s
+                for i in 0..<m {
+                    let w = curvature[i]
+                    let row = weightedRows.baseAddress! + i * d
+                    for a in 0..<d { row[a] = w * x0[a * n + i] }
+                }
+            }
+            let base = lv.baseAddress.map { $0 + s }
+            let binRows = bins.baseAddress.map { $0 + s }
             for i in 0..<m {
-                for q in 0..<groups { rowLevels[q] = Int(base[q * n + i]) }
+                for q in 0..<levelGroups { rowLevels[q] = Int(base![q * n + i]) }
+                for (b, first) in binBase.enumerated() {
+                    let z = Int(binRows![b * n + i])
+                    rowLevels[levelGroups + b] = z < 0 ? -1 : first + z
+                }
                 let r = residual[i]
                 let w = curvature[i]
                 for q in 0..<groups {
@@ -247,7 +338,7 @@ public struct LogisticObjective: Sendable {
                     for (a, ca) in dense.enumerated() { pairs[ca + t * k] += cross[t * d + a] }
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}
         return Partial(gradient: g, pairs: pairs)
     }
 }

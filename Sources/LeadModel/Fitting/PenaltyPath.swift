@@ -78,7 +78,7 @@ extension EncodedRows {
     /// The rows at `indices`, in that order (a sample for choosing λ on large data).
     public func selecting(_ indices: [Int]) -> EncodedRows {
         let m = indices.count
-        var out = EncodedRows(rows: m, cols: cols, groups: groupTerms, zeroed: false)
+        var out = EncodedRows(rows: m, cols: cols, groups: groupTerms, steps: stepTables, zeroed: false)
         let d = denseTerms.count
         let n = rows
         dense.storage.withUnsafeBufferPointer { s in
@@ -92,6 +92,14 @@ extension EncodedRows {
         levels.withUnsafeBufferPointer { s in
             out.levels.withUnsafeMutableBufferPointer { o in
                 for q in groupTerms.indices {
+                    let from = s.baseAddress! + q * n, to = o.baseAddress! + q * m
+                    for (r, i) in indices.enumerated() { to[r] = from[i] }
+                }
+            }
+        }
+        steps.withUnsafeBufferPointer { s in
+            out.steps.withUnsafeMutableBufferPointer { o in
+                for q in stepTables.indices {
                     let from = s.baseAddress! + q * n, to = o.baseAddress! + q * m
                     for (r, i) in indices.enumerated() { to[r] = from[i] }
                 }
