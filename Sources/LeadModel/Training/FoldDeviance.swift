@@ -1,12 +1,14 @@
 /// The cross-validated deviance that judges a change to the design (`--interactions auto`,
 /// `--numeric auto`): `folds` seeded folds stratified by outcome (`LambdaSearch.stratifiedFolds`);
-/// each fold's rows get weight 0 in its fit and are scored by it, so every row is scored once by a
-/// model that did not see it. The result is the deviance per row.
+/// each fold is scored by a fit on the other folds' rows (only those rows are passed to the fit),
+/// so every row is scored once by a model that did not see it. The result is the deviance per row.
 struct FoldDeviance {
     let y: [Double]
     let weights: [Double]
     let folds: Int
     let fold: [Int]
+    /// Per fold, the rows its fit sees (every other fold's), in row order.
+    let fitRows: [[Int]]
     let lambda: Double
     let maxIterations: Int
 
@@ -25,7 +27,9 @@ struct FoldDeviance {
         self.y = y
         self.weights = weights
         self.folds = folds
-        fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
+        let fold = LambdaSearch.stratifiedFolds(y: y, folds: folds, seed: seed)
+        self.fold = fold
+        fitRows = (0..<folds).map { f in fold.indices.filter { fold[$0] != f } }
         self.lambda = lambda
         self.maxIterations = maxIterations
     }
@@ -54,12 +58,12 @@ struct FoldDeviance {
         let index = previous.map { Dictionary($0.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
         var solutions = Solutions(names: names, folds: [])
         for f in 0..<folds {
-            var fitWeights = weights
-            for i in 0..<n where fold[i] == f { fitWeights[i] = 0 }
+            let rows = fitRows[f]
             let start = previous.map { p -> [Double] in
                 names.map { name in index![name].map { p.folds[f][$0] } ?? 0 } + [p.folds[f][p.names.count]]
             }
-            let fit = LogisticFit.fit(data: data, y: y, weights: fitWeights, lambda: lambda, penaltyWeights: penaltyWeights, signs: signs, maxIterations: maxIterations,
+            let fit = LogisticFit.fit(data: data.selecting(rows), y: rows.map { y[$0] }, weights: rows.map { weights[$0] },
+                                      lambda: lambda, penaltyWeights: penaltyWeights, signs: signs, maxIterations: maxIterations,
                                       gradientTolerance: FoldDeviance.tolerance, start: start)
             solutions.folds.append(fit.beta + [fit.intercept])
             let eta = data.times(fit.beta + [fit.intercept])
