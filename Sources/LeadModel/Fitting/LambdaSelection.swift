@@ -5,9 +5,9 @@ import LeadSupport
 /// cross-validated deviance at every λ of the path, its standard error, and the λ the rule picked.
 ///
 /// **Method.** Up to `LambdaSelection.foldRowLimit` training rows: k-fold cross-validation (5 folds
-/// by default), folds stratified by outcome and drawn from `--seed`, each fold's path fitted with the
-/// fold's rows at weight 0 (their η comes with the fit, so validating costs nothing more) and warm
-/// starts down the grid. Above it: one stratified held-out split (80/20) of a seeded sample of
+/// by default), folds stratified by outcome and drawn from `--seed`, each fold's path fitted on the
+/// other folds' rows (the fold's rows left out of the fit, then scored by it) with warm starts down
+/// the grid. Above it: one stratified held-out split (80/20) of a seeded sample of
 /// `LambdaSelection.sampleRows` training rows. Why: k paths over millions of rows would cost k × 16
 /// fits, more than ten times a single fit, while the choice of λ matters less and less as rows grow
 /// (the penalty λ/2‖β‖² stays put while the log-likelihood grows with n); λ is the prior precision of
@@ -180,8 +180,8 @@ public struct LambdaSearch: Sendable {
     }
 
     /// Walks the grid from the largest λ down, fitting every split at each λ from that split's
-    /// previous solution (validation rows at weight 0), and reads the validation deviance off each
-    /// fit's η. Stops early, like glmnet, once the curve has risen for two points past its minimum
+    /// previous solution (on the split's fitting rows only), and scores the split's validation rows
+    /// with each fit. Stops early, like glmnet, once the curve has risen for two points past its minimum
     /// or has flattened (two changes in a row below 1e-5 of the deviance): smaller λ would not be
     /// chosen by either rule.
     func validate(data: EncodedRows, y: [Double], weights: [Double], penaltyWeights: [Double]? = nil, splits: [[Bool]], method: String,
@@ -192,13 +192,18 @@ public struct LambdaSearch: Sendable {
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = pathTolerance
-        let splitWeights: [[Double]] = splits.map { held in
-            var w = weights
-            for i in w.indices where held[i] { w[i] = 0 }
-            return w
+        // Each split's fit sees only its fitting rows, and its validation rows are scored apart.
+        struct Split {
+            let fitData: EncodedRows, fitY: [Double], fitWeights: [Double]
+            let heldRows: [Int], heldData: EncodedRows
+        }
+        let parts: [Split] = splits.map { held in
+            let fit = held.indices.filter { !held[$0] }, kept = held.indices.filter { held[$0] }
+            return Split(fitData: data.selecting(fit), fitY: fit.map { y[$0] }, fitWeights: fit.map { weights[$0] },
+                         heldRows: kept, heldData: data.selecting(kept))
         }
         let heldWeight: [Double] = splits.map { held in held.indices.reduce(0) { held[$1] ? $0 + weights[$1] : $0 } }
-        var beta: [[Double]] = splitWeights.map { PenaltyPath.interceptOnlyStart(cols: data.cols, y: y, weights: $0) }
+        var beta: [[Double]] = parts.map { PenaltyPath.interceptOnlyStart(cols: data.cols, y: $0.fitY, weights: $0.fitWeights) }
         var foldDeviance: [[Double]] = splits.map { _ in [] }
         var sumSquares: [Double] = []
         var lambdas: [Double] = []
@@ -209,15 +214,17 @@ public struct LambdaSearch: Sendable {
             progress?("choosing λ: \(lambdas.count + 1) of at most \(grid.count) (λ = \(String(format: "%.4g", lambda)))")
             var pointConverged = true
             var squares = 0.0
-            for (f, held) in splits.enumerated() {
-                let objective = LogisticObjective(data: data, y: y, weights: splitWeights[f], lambda: lambda, penaltyWeights: penaltyWeights)
+            for (f, part) in parts.enumerated() {
+                let objective = LogisticObjective(data: part.fitData, y: part.fitY, weights: part.fitWeights, lambda: lambda,
+                                                  penaltyWeights: penaltyWeights)
                 let result = solver.minimize(objective, start: beta[f])
                 beta[f] = result.beta
                 iterations += result.report.iterations
                 pointConverged = pointConverged && result.report.converged
+                let eta = part.heldData.times(result.beta)
                 var sum = 0.0
-                for i in held.indices where held[i] {
-                    let d = 2 * (StableMath.log1pexp(result.eta[i]) - y[i] * result.eta[i])
+                for (r, i) in part.heldRows.enumerated() {
+                    let d = 2 * (StableMath.log1pexp(eta[r]) - y[i] * eta[r])
                     sum += weights[i] * d
                     squares += weights[i] * d * d
                 }
