@@ -202,43 +202,59 @@ public struct LogisticObjective: Sendable {
             }
         }
         guard let hv else { return (g, nil) }
-        // A = hv S, for every summed row and every step term's column.
+        // A = hv S for every summed row and every step term (column-major, kv × step terms); each
+        // entry summed over the bins in order.
         let stepTerms = tables.flatMap(\.terms)
-        var a = Matrix(rows: kv, cols: stepTerms.count)
-        var col = 0
-        for (s, table) in tables.enumerated() {
-            for j in table.terms.indices {
-                for r in 0..<kv {
-                    var sum = 0.0
-                    for z in 0..<table.states { sum += hv[r, first[s] + z] * table.value(bin: z, term: j) }
-                    a[r, col] = sum
-                }
-                col += 1
-            }
-        }
-        var h = Matrix(rows: p, cols: p)
-        for c in 0..<p { for r in 0..<p { h[r, c] = hv[r, c] } }
-        col = 0
-        for table in tables {
-            for t in table.terms {
-                for r in 0..<p where data.stepOf[r] < 0 {
-                    h[r, t] = a[r, col]
-                    h[t, r] = a[r, col]
-                }
-                col += 1
-            }
-        }
-        // The step × step block: Sᵀ A.
-        for (s, table) in tables.enumerated() {
-            for (j, t) in table.terms.enumerated() {
-                for (c, u) in stepTerms.enumerated() {
-                    var sum = 0.0
-                    for z in 0..<table.states { sum += table.value(bin: z, term: j) * a[first[s] + z, c] }
-                    h[t, u] = sum
+        let st = stepTerms.count
+        var a = [Double](repeating: 0, count: kv * st)
+        var h = [Double](repeating: 0, count: p * p)
+        hv.storage.withUnsafeBufferPointer { hv in
+            a.withUnsafeMutableBufferPointer { a in
+                var col = 0
+                for (s, table) in tables.enumerated() {
+                    for j in table.terms.indices {
+                        let out = a.baseAddress! + col * kv
+                        for z in 0..<table.states {
+                            let v = table.value(bin: z, term: j)
+                            let from = hv.baseAddress! + (first[s] + z) * kv
+                            for r in 0..<kv { out[r] += from[r] * v }
+                        }
+                        col += 1
+                    }
                 }
             }
+            h.withUnsafeMutableBufferPointer { h in
+                for c in 0..<p { (h.baseAddress! + c * p).update(from: hv.baseAddress! + c * kv, count: p) }
+            }
         }
-        return (g, h)
+        a.withUnsafeBufferPointer { a in
+            h.withUnsafeMutableBufferPointer { h in
+                let h = h.baseAddress!
+                var col = 0
+                for table in tables {
+                    for t in table.terms {
+                        let from = a.baseAddress! + col * kv
+                        for r in 0..<p where data.stepOf[r] < 0 {
+                            h[r + t * p] = from[r]
+                            h[t + r * p] = from[r]
+                        }
+                        col += 1
+                    }
+                }
+                // The step × step block: Sᵀ A.
+                for (s, table) in tables.enumerated() {
+                    for (j, t) in table.terms.enumerated() {
+                        for (c, u) in stepTerms.enumerated() {
+                            let from = a.baseAddress! + c * kv + first[s]
+                            var sum = 0.0
+                            for z in 0..<table.states { sum += table.value(bin: z, term: j) * from[z] }
+                            h[t + u * p] = sum
+                        }
+                    }
+                }
+            }
+        }
+        return (g, Matrix(rows: p, cols: p, columnMajor: h))
     }
 
     private func block(_ range: Range<Int>, eta: [Double], hessian: Bool) -> Partial {
