@@ -7,13 +7,17 @@ import LeadData
 /// `EncodedRows` (one-hot groups as level indices) against the dense matrix of the same rows.
 @Suite struct EncodedRowsTests {
     /// The bundled model's design, and the new leads encoded both ways by `RowEncoder`.
-    static func encodeNewLeads() throws -> (design: Design, dense: Matrix, rows: EncodedRows, refused: [Int]) {
+    static func encodeNewLeads(allSteps: Bool = false) throws -> (design: Design, dense: Matrix, rows: EncodedRows, refused: [Int]) {
         var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
         o.idColumn = "lead_id"
         o.exclude = ["reject_reason"]
         o.timeColumn = "created_at"
         o.holdoutFraction = 0
         o.interactionsAuto = false
+        if allSteps {
+            o.shapes.numeric = .bins
+            o.lambdaAuto = false
+        }
         let design = try TrainedOnce.model(o).design
         let reader = try CSVReader(path: Paths.newLeads)
         let header = try reader.readHeader()
@@ -133,11 +137,15 @@ import LeadData
 
     /// A step function kept as each row's bin (`EncodedRows.steps`, `StepTable`): the same X as its
     /// dense terms, in every operation and in the objective's gradient and XᵀWX.
-    @Test func stepFunctionsAsBinsAgreeWithTheirDenseTerms() throws {
-        let (design, dense, rows, refused) = try Self.encodeNewLeads()
+    @Test(arguments: [false, true])
+    func stepFunctionsAsBinsAgreeWithTheirDenseTerms(allSteps: Bool) throws {
+        let (design, dense, rows, refused) = try Self.encodeNewLeads(allSteps: allSteps)
         let tables = design.stepTables
-        let table = try #require(tables.first, "the bundled model has company_size as steps")
-        #expect(table.terms.count > 10 && table.states == table.terms.count + 1)
+        // The default: company_size alone as steps; with --numeric bins every numeric column, so
+        // the step × step blocks of XᵀWX between two step functions are checked too.
+        #expect(tables.count == (allSteps ? 4 : 1))
+        let table = try #require(tables.first)
+        #expect(table.terms.count >= 5 && table.states == table.terms.count + 1)
         #expect(rows.stepTables == tables && rows.denseTerms.allSatisfy { rows.stepOf[$0] < 0 })
         let kept = (0..<dense.rows).filter { !Set(refused).contains($0) }
         var x = Matrix(rows: kept.count, cols: dense.cols)
