@@ -73,10 +73,11 @@ extension InteractionBuilder {
     /// The search of `InteractionSearch` on the final main-effects design (and the interactions
     /// already in it); returns the search and the pairs to add.
     static func search(design: Design, train all: EncodedRows, y allY: [Double], weights allWeights: [Double], signs: [Int],
-                       values allValues: [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
+                       values: ([Int]?) -> [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
                        maxIterations: Int, sampleRows: Int = InteractionSearch.sampleRows) -> InteractionSearch {
         let (x, y, weights, picked) = FoldDeviance.rows(all, y: allY, weights: allWeights, sampleRows: sampleRows, seed: seed)
-        let values = picked.map { sample in allValues.mapValues { v in sample.map { v[$0] } } } ?? allValues
+        // Every column's values as read, of the searched rows (`values(picked)`: nil is every row).
+        let values = values(picked)
         let n = x.rows
         var search = InteractionSearch(cap: InteractionSearch.defaultCap, margin: InteractionSearch.defaultMargin, validationRows: 0, trials: [])
         // 1. The screen on the full training rows.

@@ -151,13 +151,20 @@ public struct Trainer {
 
         // On the numbers as read (every numeric column, whatever its shape), except columns dropped.
         let separated = numericSeparationNotices(design: design, x: xTrain, y: yTrain, target: target)
-        // The raw values of the columns interactions need, before the shapes replace the numbers.
-        var trainValues: [String: [ResolvedValue]] = [:], holdValues: [String: [ResolvedValue]] = [:]
-        let needed = options.interactionsAuto ? Set(design.columns.map(\.name)) : Set(pass.interactions.flatMap { [$0.first, $0.second] })
-        for name in needed {
-            guard let c = design.columns.firstIndex(where: { $0.name == name }) else { continue }
-            trainValues[name] = InteractionBuilder.readingValues(design, column: c, train: xTrain)
-            holdValues[name] = InteractionBuilder.readingValues(design, column: c, holdout: xHold)
+        // The raw values of a column an interaction needs are read back from the rows as read
+        // (before the shapes replace the numbers), only for the columns of the pairs added: a value
+        // per row of every column, for the search, would hold more than the encoded rows.
+        let readingDesign = design
+        var readingRows: (train: EncodedRows, holdout: Matrix)? = (xTrain, xHold)
+        func readingValues(_ names: [String]) -> (train: [String: [ResolvedValue]], holdout: [String: [ResolvedValue]]) {
+            var train: [String: [ResolvedValue]] = [:], holdout: [String: [ResolvedValue]] = [:]
+            guard let rows = readingRows else { return (train, holdout) }
+            for name in Set(names) {
+                guard let c = readingDesign.columns.firstIndex(where: { $0.name == name }) else { continue }
+                train[name] = InteractionBuilder.readingValues(readingDesign, column: c, train: rows.train)
+                holdout[name] = InteractionBuilder.readingValues(readingDesign, column: c, holdout: rows.holdout)
+            }
+            return (train, holdout)
         }
         // The training rows' values as read, for the drift profile once the model exists.
         let capture = options.storesProfile ? ProfileCapture.capture(design: design, x: xTrain) : nil
@@ -175,9 +182,10 @@ public struct Trainer {
         var expanded = plan.expand(train: xTrain, holdout: xHold)
         /// Adds the interactions of `pairs` to the design and the encoded rows.
         func addInteractions(_ pairs: [(String, String)]) {
+            let values = readingValues(pairs.flatMap { [$0.0, $0.1] })
             let extended = InteractionBuilder.extend(
                 design: expanded.design, train: expanded.train, holdout: expanded.holdout, signs: expanded.signs,
-                pairs: pairs, trainValues: trainValues, holdoutValues: holdValues, minLevelCount: options.minLevelCount)
+                pairs: pairs, trainValues: values.train, holdoutValues: values.holdout, minLevelCount: options.minLevelCount)
             expanded.design = extended.design
             expanded.train = extended.train
             expanded.holdout = extended.holdout
@@ -193,7 +201,15 @@ public struct Trainer {
                 progress?("searching interactions")
                 let search = InteractionBuilder.search(
                     design: expanded.design, train: expanded.train, y: yTrain, weights: classWeights(yTrain), signs: expanded.signs,
-                    values: trainValues, minLevelCount: options.minLevelCount,
+                    values: { rows in
+                        guard let reading = readingRows?.train else { return [:] }
+                        var out: [String: [ResolvedValue]] = [:]
+                        for (c, col) in readingDesign.columns.enumerated() {
+                            let all = InteractionBuilder.readingValues(readingDesign, column: c, train: reading)
+                            out[col.name] = rows.map { r in r.map { all[$0] } } ?? all
+                        }
+                        return out
+                    }, minLevelCount: options.minLevelCount,
                     lambda: searchLambda, seed: options.seed,
                     maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
                 interactionSearch = search
@@ -201,6 +217,7 @@ public struct Trainer {
                 stage("interactions searched")
             }
         }
+        readingRows = nil
         notices += separated.filter { n in !expanded.dropped.contains { n.hasPrefix("separation: column '\($0.column)' ") } }
         design = expanded.design
         xTrain = expanded.train
