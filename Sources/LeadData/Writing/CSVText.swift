@@ -120,9 +120,13 @@ public enum CSVText {
     }
 
     /// Writes the shortest text that reads back as exactly `x` (what `description` prints) at `p` (room
-    /// for `maximumNumberText`), through the standard library's float printer; returns the count written.
+    /// for `maximumNumberText`; bytes past the count may be overwritten): most of [10⁻⁴, 1), where
+    /// probabilities are, by `writeShortestFraction`, the rest through the standard library's float
+    /// printer; returns the count written.
     @inline(__always)
     public static func writeShortest(_ x: Double, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = writeShortestFraction(x, to: p)
+        if count != 0 { return count }
         var sink = PointerSink(start: p)
         x.write(to: &sink)
         return sink.count
