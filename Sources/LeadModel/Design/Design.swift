@@ -95,11 +95,8 @@ public final class RowEncoder: Sendable {
     private let pairValue: [Double]
     /// Where each term goes in `EncodedRows` of this design.
     private let layout: EncodedRows
-    /// Per column: its step function's index in `layout.stepTables` (−1: not a step function), and
-    /// the encoding that bins its numbers.
+    /// Per column: its step function's index in `layout.stepTables` (−1: not a step function).
     private let stepOfColumn: [Int]
-    private let stepShape: [ShapeEncoding?]
-    private let stepCuts: [[Double]]
 
     public init(design: Design) {
         self.design = design
@@ -123,29 +120,19 @@ public final class RowEncoder: Sendable {
         self.slotStart = slotStart
         self.pairTerm = pairTerm
         self.pairValue = pairValue
-        layout = EncodedRows(design: design, rows: 0)
-        var stepOfColumn: [Int] = [], stepShape: [ShapeEncoding?] = [], stepCuts: [[Double]] = []
-        for col in design.columns {
-            if case .shape(let e) = col.kind, case .bins(let b) = e.basis {
-                stepOfColumn.append(layout.stepOf[e.terms[0]])
-                stepShape.append(e)
-                stepCuts.append(b.cuts)
-            } else {
-                stepOfColumn.append(-1)
-                stepShape.append(nil)
-                stepCuts.append([])
-            }
+        let layout = EncodedRows(design: design, rows: 0)
+        self.layout = layout
+        stepOfColumn = design.columns.map { col in
+            guard case .shape(let e) = col.kind, case .bins = e.basis else { return -1 }
+            return layout.stepOf[e.terms[0]]
         }
-        self.stepOfColumn = stepOfColumn
-        self.stepShape = stepShape
-        self.stepCuts = stepCuts
     }
 
     /// Calls `set(term, x)` for each term `ColumnEncoding.forEachTerm` sets for the row, then for
     /// the intercept (last column). With `bin`, a step function's number calls `bin(step, its bin)`
     /// instead of setting its terms.
     @inline(__always)
-    private func forEachTerm(_ values: [ResolvedValue], bin: ((Int, Int) -> Void)? = nil, _ set: (Int, Double) -> Void) {
+    private func forEachTerm(_ values: [ResolvedValue], bin: ((Int, Int32) -> Void)? = nil, _ set: (Int, Double) -> Void) {
         for c in 0..<values.count {
             let slot: Int
             switch values[c] {
@@ -153,7 +140,7 @@ public final class RowEncoder: Sendable {
                 if numberTerm[c] >= 0 {
                     set(numberTerm[c], standardization[c](x))
                 } else if let bin, stepOfColumn[c] >= 0 {
-                    bin(stepOfColumn[c], QuantileBins.bin(of: stepShape[c]!.clamped(x), cuts: stepCuts[c]))
+                    bin(stepOfColumn[c], layout.stepTables[stepOfColumn[c]].bin(of: x))
                 } else {
                     design.columns[c].forEachTerm(values[c], set)
                 }
@@ -191,7 +178,7 @@ public final class RowEncoder: Sendable {
         let n = x.rows
         var fits = true
         precondition(layout.stepTables.isEmpty || x.steps != nil, "RowEncoder: the design has step functions, the target no room for their bins")
-        forEachTerm(values, bin: { s, z in x.steps![s * n + row] = Int32(z) }) { t, value in
+        forEachTerm(values, bin: { s, z in x.steps![s * n + row] = z }) { t, value in
             let a = layout.densePosition[t]
             if a >= 0 {
                 x.dense[row + a * n] = value

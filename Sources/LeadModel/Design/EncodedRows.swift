@@ -335,13 +335,19 @@ public struct StepTable: Sendable, Equatable {
     public let states: Int
     /// values[z * terms.count + j].
     public let values: [Double]
+    /// The encoding and its cuts, that bin a number.
+    let shape: ShapeEncoding
+    let cuts: [Double]
 
     /// The table of a step function's encoding, computed as `writeTerms` computes each term:
     /// (1 or 0 − mean) / scale.
     public init(_ e: ShapeEncoding) {
+        guard case .bins(let b) = e.basis else { preconditionFailure("StepTable: '\(e.basis)' is not a step function") }
         let k = e.terms.count
         terms = e.terms
         states = k + 1
+        shape = e
+        cuts = b.cuts
         var values = [Double](repeating: 0, count: (k + 1) * k)
         for z in 0...k {
             for j in 0..<k {
@@ -354,6 +360,10 @@ public struct StepTable: Sendable, Equatable {
 
     @inline(__always)
     public func value(bin z: Int, term j: Int) -> Double { values[z * terms.count + j] }
+
+    /// The bin of number `x`, clamped to the training range as `ShapeEncoding.writeTerms` clamps it.
+    @inline(__always)
+    func bin(of x: Double) -> Int32 { Int32(QuantileBins.bin(of: shape.clamped(x), cuts: cuts)) }
 
     /// Per bin, Σ_j β[terms[j]] · value(z, j) over the terms with `mask` (all when nil).
     func combination(_ beta: UnsafeBufferPointer<Double>, mask: [Bool]?) -> [Double] {

@@ -292,7 +292,7 @@ public struct ShapePlan {
         // Each numeric column writes its own dense columns: the columns run on every core.
         let numeric = sources.indices.filter { reading.columns[sources[$0]].numeric != nil }
         let positions = out.densePosition
-        let stepOf = out.stepOf
+        let stepOf = out.stepOf, stepTables = out.stepTables
         x.dense.storage.withUnsafeBufferPointer { from in
             out.dense.storage.withUnsafeMutableBufferPointer { to in
             out.steps.withUnsafeMutableBufferPointer { bins in
@@ -309,13 +309,14 @@ public struct ShapePlan {
                     // retained) on every row.
                     switch design.columns[c].kind {
                     case .shape(let shape):
-                        if case .bins(let b) = shape.basis, let bins = UnsafeMutablePointer<Int32>(bitPattern: binTarget) {
+                        if case .bins = shape.basis, let bins = UnsafeMutablePointer<Int32>(bitPattern: binTarget) {
                             // A step function keeps each row's bin (−1 when missing, as zeroed).
-                            let into = bins + stepOf[shape.terms[0]] * n
+                            let step = stepOf[shape.terms[0]], table = stepTables[step]
+                            let into = bins + step * n
                             let indicator = shape.missingTerm.map { to + positions[$0] * n }
                             for i in 0..<n {
                                 if missing[i] == 1 { indicator?[i] = 1; continue }
-                                into[i] = Int32(QuantileBins.bin(of: shape.clamped(value[i]), cuts: b.cuts))
+                                into[i] = table.bin(of: value[i])
                             }
                             return true
                         }

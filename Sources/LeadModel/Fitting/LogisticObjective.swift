@@ -145,6 +145,13 @@ public struct LogisticObjective: Sendable {
     /// Columns the blocks sum into: the logical ones, then one per bin of every step function.
     private var summedColumns: Int { dimension + data.stepTables.reduce(0) { $0 + $1.states } }
 
+    /// The summed column of each step function's first bin (its bins follow it).
+    private var firstBinColumns: [Int] {
+        var first: [Int] = [], at = dimension
+        for table in data.stepTables { first.append(at); at += table.states }
+        return first
+    }
+
     private func accumulate(_ beta: [Double]?, eta: [Double], hessian: Bool) -> (gradient: [Double], hessian: Matrix?) {
         let k = summedColumns
         var g = [Double](repeating: 0, count: k)
@@ -191,8 +198,7 @@ public struct LogisticObjective: Sendable {
     private func fromBins(gradient gv: [Double], hessian hv: Matrix?) -> ([Double], Matrix?) {
         let p = dimension, kv = summedColumns
         let tables = data.stepTables
-        var first = [Int](), at = p
-        for table in tables { first.append(at); at += table.states }
+        let first = firstBinColumns
         var g = Array(gv[0..<p])
         for (s, table) in tables.enumerated() {
             for (j, t) in table.terms.enumerated() {
@@ -266,9 +272,7 @@ public struct LogisticObjective: Sendable {
         let d = dense.count
         let levelGroups = data.groupTerms.count
         // Step functions are summed as further groups whose levels are their bins.
-        var binBase: [Int] = []
-        var at = dimension
-        for table in data.stepTables { binBase.append(at); at += table.states }
+        let binBase = firstBinColumns
         let groups = levelGroups + binBase.count
         var g = [Double](repeating: 0, count: k)
         var pairs = [Double](repeating: 0, count: hessian ? k * k : 0)
