@@ -140,23 +140,37 @@ extension Design {
 public enum InteractionBuilder {
     /// The values of design column `c` in rows encoded with a `ShapePlan.readingDesign` (numbers as
     /// they are, a missing indicator on every numeric column).
-    static func readingValues(_ design: Design, column c: Int, train x: EncodedRows) -> [ResolvedValue] {
+    static func readingValues(_ design: Design, column c: Int, train x: EncodedRows, rows: [Int]? = nil) -> [ResolvedValue] {
         let col = design.columns[c]
         let n = x.rows
+        let count = rows?.count ?? n
+        @inline(__always) func row(_ i: Int) -> Int { rows?[i] ?? i }
         switch col.kind {
         case .categorical(let e):
-            var groupOfTerm: [Int: Int] = [:]
-            for (g, group) in e.groups.enumerated() { if let t = group.term { groupOfTerm[t] = g } }
+            // The group of each term, by term index (a dictionary lookup per row cost more than the rest).
             let reference = e.groups.firstIndex { $0.term == nil } ?? 0
-            guard let first = e.groups.compactMap(\.term).first else { return Array(repeating: .level(reference), count: n) }
+            guard let first = e.groups.compactMap(\.term).first else { return Array(repeating: .level(reference), count: count) }
+            var groupOfTerm = [Int](repeating: reference, count: design.termCount + 1)
+            for (g, group) in e.groups.enumerated() { if let t = group.term { groupOfTerm[t] = g } }
             let q = x.groupOf[first]
-            return (0..<n).map { i in
-                let t = Int(x.levels[q * n + i])
-                return .level(t < 0 ? reference : groupOfTerm[t]!)
+            return x.levels.withUnsafeBufferPointer { levels in
+                (0..<count).map { i in
+                    let t = Int(levels[q * n + row(i)])
+                    return .level(t < 0 ? reference : groupOfTerm[t])
+                }
             }
         case .numeric(let e), .boolean(let e):
-            let v = x.column(e.term), m = x.column(e.missingTerm!)
-            return (0..<n).map { m[$0] == 1 ? .missing : .number(v[$0]) }
+            guard x.densePosition[e.term] >= 0, x.densePosition[e.missingTerm!] >= 0 else {
+                let v = x.column(e.term), m = x.column(e.missingTerm!)
+                return (0..<count).map { i in m[row(i)] == 1 ? .missing : .number(v[row(i)]) }
+            }
+            let value = x.densePosition[e.term] * n, missing = x.densePosition[e.missingTerm!] * n
+            return x.dense.storage.withUnsafeBufferPointer { d in
+                (0..<count).map { i in
+                    let r = row(i)
+                    return d[missing + r] == 1 ? .missing : .number(d[value + r])
+                }
+            }
         case .shape:
             preconditionFailure("InteractionBuilder: the reading design has no shapes")
         }
@@ -310,26 +324,43 @@ public enum InteractionBuilder {
         // end), then one level group per interaction.
         let n = x.rows
         var train = EncodedRows(design: out, rows: n)
-        for (a, t) in x.denseTerms.enumerated() {
-            let to = train.densePosition[t == p ? q : t]
-            for i in 0..<n { train.dense[i, to] = x.dense[i, a] }
+        // Whole columns at a time (element by element, every store checked the arrays' uniqueness).
+        x.dense.storage.withUnsafeBufferPointer { from in
+            train.dense.storage.withUnsafeMutableBufferPointer { to in
+                for (a, t) in x.denseTerms.enumerated() {
+                    let column = train.densePosition[t == p ? q : t]
+                    (to.baseAddress! + column * n).update(from: from.baseAddress! + a * n, count: n)
+                }
+            }
         }
-        for g in x.groupTerms.indices {
-            for i in 0..<n { train.levels[g * n + i] = x.levels[g * n + i] }
+        precondition(x.groupTerms.indices.allSatisfy { train.groupTerms[$0] == x.groupTerms[$0] }, "InteractionBuilder: the level groups moved")
+        x.levels.withUnsafeBufferPointer { from in
+            train.levels.withUnsafeMutableBufferPointer { to in
+                to.baseAddress!.update(from: from.baseAddress!, count: x.groupTerms.count * n)
+            }
         }
         precondition(train.stepTables == x.stepTables, "InteractionBuilder: the step functions moved")
         train.steps = x.steps
         var holdout = Matrix(rows: h.rows, cols: q + 1)
-        for j in 0..<p { for i in 0..<h.rows { holdout[i, j] = h[i, j] } }
-        for i in 0..<h.rows { holdout[i, q] = h[i, p] }
+        // Column-major: the first p columns are one block, then the intercept moves to the end.
+        h.storage.withUnsafeBufferPointer { from in
+            holdout.storage.withUnsafeMutableBufferPointer { to in
+                guard h.rows > 0 else { return }
+                to.baseAddress!.update(from: from.baseAddress!, count: p * h.rows)
+                (to.baseAddress! + q * h.rows).update(from: from.baseAddress! + p * h.rows, count: h.rows)
+            }
+        }
         for inter in interactions where inter.cells.first.map({ $0.term >= p }) ?? false {
             let table = inter.termTable()
             let width = inter.second.cellCount
             let group = train.groupOf[inter.cells[0].term]
             let ta = trainValues[inter.first.column]!, tb = trainValues[inter.second.column]!
-            for i in 0..<n {
-                let t = table[inter.first.cell(ta[i]) * width + inter.second.cell(tb[i])]
-                if t >= 0 { train.levels[group * n + i] = Int32(t) }
+            train.levels.withUnsafeMutableBufferPointer { levels in
+                let into = levels.baseAddress! + group * n
+                for i in 0..<n {
+                    let t = table[inter.first.cell(ta[i]) * width + inter.second.cell(tb[i])]
+                    if t >= 0 { into[i] = Int32(t) }
+                }
             }
             let ha = holdoutValues[inter.first.column]!, hb = holdoutValues[inter.second.column]!
             for i in 0..<h.rows {

@@ -197,19 +197,30 @@ public struct ShapePlan {
                                           scales: Array(repeating: 1, count: terms.count), missingTerm: nil,
                                           minimum: values[0], maximum: values[values.count - 1],
                                           average: linear.mean)
+                // The values are sorted: each distinct value's basis is written once and weighted
+                // by how many rows hold it (integer columns have few distinct values; a million
+                // rows of them cost a few hundred evaluations, not two million).
                 var sum = [Double](repeating: 0, count: terms.count), sumSquares = sum
                 let count = Double(values.count)
                 var means: [Double] = []
+                var runs: [(value: Double, count: Double)] = []
+                var start = 0
+                while start < values.count {
+                    var end = start + 1
+                    while end < values.count && values[end] == values[start] { end += 1 }
+                    runs.append((values[start], Double(end - start)))
+                    start = end
+                }
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { b in
                     let b = b.baseAddress!
-                    for v in values {
-                        probe.writeBasis(v, into: b)
-                        for j in 0..<terms.count { sum[j] += b[j] }
+                    for run in runs {
+                        probe.writeBasis(run.value, into: b)
+                        for j in 0..<terms.count { sum[j] += run.count * b[j] }
                     }
                     means = sum.map { $0 / count }
-                    for v in values {
-                        probe.writeBasis(v, into: b)
-                        for j in 0..<terms.count { sumSquares[j] += (b[j] - means[j]) * (b[j] - means[j]) }
+                    for run in runs {
+                        probe.writeBasis(run.value, into: b)
+                        for j in 0..<terms.count { sumSquares[j] += run.count * (b[j] - means[j]) * (b[j] - means[j]) }
                     }
                 }
                 // A basis function constant over the training values (heavy ties) keeps scale 1.

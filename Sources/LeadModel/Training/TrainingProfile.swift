@@ -194,24 +194,39 @@ extension TrainingProfile {
 
     /// The same from consecutive stretches of the leads (chunks read in parallel), one column at a
     /// time: only that column's numbers are ever put together, not a second copy of every column.
+    /// The columns (and the score, last) run on every core, each on its own: at most one column's
+    /// numbers per thread are put together.
     static func of(model: LeadScoreModel, parts: [ProfiledLeads]) -> TrainingProfile {
         let rows = parts.reduce(0) { $0 + $1.rows }
-        var columns: [ProfiledColumn] = []
-        for (c, column) in model.design.columns.enumerated() {
+        let design = model.design
+        let count = design.columns.count
+        enum Result: Sendable { case column(ProfiledColumn), score(ProfileBins) }
+        let results = ParallelMap.run(count + 1, threads: ScoringThreads.default) { c -> Result in
+            guard c < count else {
+                let score = parts.count == 1 ? parts[0].score : parts.flatMap(\.score)
+                return .score(ProfileBins.deciles(of: score) ?? ProfileBins(edges: [50], shares: [0.5, 0.5]))
+            }
+            let column = design.columns[c]
             let missingCount = parts.reduce(0) { $0 + $1.missing[c].reduce(0) { $0 + ($1 ? 1 : 0) } }
             let missingRate = rows > 0 ? Double(missingCount) / Double(rows) : 0
             if let groups = column.categorical?.groups {
                 var counts = [Int](repeating: 0, count: groups.count)
                 for part in parts { for g in part.levels[c] where g >= 0 { counts[Int(g)] += 1 } }
-                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate,
+                return .column(ProfiledColumn(name: column.name, missingRate: missingRate,
                                               levels: groups.indices.map { LevelShare(level: groups[$0].value, share: rows > 0 ? Double(counts[$0]) / Double(rows) : 0) }))
-            } else {
-                let numbers = parts.count == 1 ? parts[0].numbers[c] : parts.flatMap { $0.numbers[c] }
-                columns.append(ProfiledColumn(name: column.name, missingRate: missingRate, bins: ProfileBins.deciles(of: numbers)))
+            }
+            let numbers = parts.count == 1 ? parts[0].numbers[c] : parts.flatMap { $0.numbers[c] }
+            return .column(ProfiledColumn(name: column.name, missingRate: missingRate, bins: ProfileBins.deciles(of: numbers)))
+        }
+        var columns: [ProfiledColumn] = []
+        var score = ProfileBins(edges: [50], shares: [0.5, 0.5])
+        for r in results {
+            switch r {
+            case .column(let column): columns.append(column)
+            case .score(let bins): score = bins
             }
         }
-        let score = parts.count == 1 ? parts[0].score : parts.flatMap(\.score)
-        return TrainingProfile(rows: rows, columns: columns, score: ProfileBins.deciles(of: score) ?? ProfileBins(edges: [50], shares: [0.5, 0.5]))
+        return TrainingProfile(rows: rows, columns: columns, score: score)
     }
 }
 
