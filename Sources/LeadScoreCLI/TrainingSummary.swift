@@ -55,7 +55,8 @@ enum TrainingSummary {
                 lines.append("  interactions auto: the \(search.trials.count) best-screened pair(s) (at most \(search.cap)) tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
             }
             for t in search.trials {
-                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))")
+                let screened = t.refitted == false ? " (screened out: its cells alone, the rest held fixed, gained < \(String(format: "%g", search.margin * InteractionSearch.refitShare)))" : ""
+                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(screened)")
             }
         }
         if let s = m.lambdaSelection {
@@ -98,7 +99,7 @@ enum TrainingSummary {
                 "kept": search.kept.map(\.pair), "rejected": search.rejected.map(\.pair),
                 "trials": search.trials.map { ["pair": $0.pair, "kept": $0.kept, "screen_gain": $0.screenGain, "degrees_of_freedom": $0.degreesOfFreedom,
                                                "validation_deviance_before": $0.validationDevianceBefore,
-                                               "validation_deviance_after": $0.validationDevianceAfter] as [String: Any] },
+                                               "validation_deviance_after": $0.validationDevianceAfter, "refitted": $0.refitted ?? NSNull()] as [String: Any] },
             ] as [String: Any]
         }
         if let search = m.shapeSearch {

@@ -170,6 +170,76 @@ import LeadSupport
         #expect(model.provenance.options["interactions"] == "auto")
     }
 
+    /// The screen in front of each refit: a pair whose cells alone (the rest held fixed) gain less
+    /// than `refitShare` of the margin is rejected without a refit, marked so; the search keeps the
+    /// same pairs as one that refits every candidate, and every kept pair was refitted.
+    @Test func theScreenedSearchKeepsWhatRefittingEveryPairKeeps() throws {
+        let (screened, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 1) { $0.interactionsAuto = true }
+        let (everyPair, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 1) {
+            $0.interactionsAuto = true
+            $0.interactionRefitShare = -.infinity
+        }
+        let a = try #require(screened.interactionSearch), b = try #require(everyPair.interactionSearch)
+        #expect(a.kept.map(\.pair) == b.kept.map(\.pair))
+        #expect(a.trials.map(\.pair) == b.trials.map(\.pair))
+        #expect(b.trials.allSatisfy { $0.refitted == true })
+        #expect(a.kept.allSatisfy { $0.refitted == true })
+        // The rest held fixed, a pair never gains more than refitted (here), and the screened-out
+        // pairs are those below the share.
+        let threshold = a.margin * InteractionSearch.refitShare
+        var screenedOut = 0
+        for (t, full) in zip(a.trials, b.trials) where t.refitted == false {
+            screenedOut += 1
+            #expect(t.validationDevianceBefore - t.validationDevianceAfter < threshold, "\(t)")
+            #expect(!t.kept)
+            #expect(!full.kept, "\(full)")
+        }
+        #expect(screenedOut >= 2, "the screen spared few refits: \(a.trials)")
+    }
+
+    /// `FoldDeviance.heldFixed` fits each cell's value with the rest held fixed: at the values it
+    /// returns, each cell's penalized gradient over the fold's fitting rows is zero, and the fold's
+    /// deviance is its held-out rows' scored with them.
+    @Test func theHeldFixedScreenSolvesEachCell() {
+        var rng = SplitMix64(seed: 5)
+        let n = 3000, cells = 7
+        let cell = (0..<n).map { _ in Int32(Int(rng.next() % UInt64(cells + 1)) - 1) }
+        let base = (0..<n).map { _ in Double(rng.next() % 2001) / 1000 - 1 }
+        let effect = (0..<cells).map { Double($0) / 3 - 1 }
+        let y = (0..<n).map { i -> Double in
+            let e = base[i] + (cell[i] >= 0 ? effect[Int(cell[i])] : 0)
+            return Double(rng.next() % 10_000) / 10_000 < StableMath.sigmoid(e) ? 1 : 0
+        }
+        let weights = [Double](repeating: 1, count: n)
+        let deviance = FoldDeviance(y: y, weights: weights, folds: 5, seed: 42, lambda: 1, maxIterations: 50)
+        let etas = Array(repeating: base, count: 5)
+        let penalties = (0..<cells).map { 0.5 + Double($0) }
+        let held = deviance.heldFixed(etas: etas, cell: cell, cells: cells, penalties: penalties)
+        var total = 0.0
+        for f in 0..<5 {
+            let gamma = held.cellValues[f]
+            for c in 0..<cells {
+                var g = penalties[c] * gamma[c]
+                for i in 0..<n where deviance.fold[i] != f && Int(cell[i]) == c {
+                    g += StableMath.sigmoid(base[i] + gamma[c]) - y[i]
+                }
+                #expect(abs(g) < 1e-8, "fold \(f) cell \(c): gradient \(g)")
+            }
+            var sum = 0.0, rows = 0
+            for i in 0..<n where deviance.fold[i] == f {
+                let e = base[i] + (cell[i] >= 0 ? gamma[Int(cell[i])] : 0)
+                sum += 2 * (StableMath.log1pexp(e) - y[i] * e)
+                rows += 1
+            }
+            #expect(abs(sum / Double(rows) - held.foldDeviance[f]) < 1e-12)
+            total += sum
+        }
+        #expect(abs(total / Double(n) - held.deviance) < 1e-12)
+        // The cells carry a planted effect: fitted, the held-out deviance falls below the base's.
+        let none = deviance.heldFixed(etas: etas, cell: [Int32](repeating: -1, count: n), cells: cells, penalties: penalties)
+        #expect(held.deviance < none.deviance - 0.01)
+    }
+
     /// Above `interactionSampleRows` training rows the search cross-validates on a stratified
     /// sample of that many (50,000 by default), and still finds the planted pair.
     @Test func aLargeTrainingSetIsSearchedOnASample() throws {

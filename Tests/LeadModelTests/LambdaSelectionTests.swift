@@ -119,7 +119,11 @@ import Foundation
                 total += 2 * (StableMath.log1pexp(fit.eta[i]) - y[i] * fit.eta[i])
             }
         }
-        #expect(abs(total / 800 - s.deviance[k]) < 1e-9)
+        // The path's fits stop at a Newton decrement of 1e-6 per row (`NewtonSolver.validationDecrement`),
+        // the fits here at a gradient 1e-11 of its start: the held-out deviance per row agrees to
+        // ~5e-8 (first order in the coefficients' last difference); a wrong fold, row or λ moves it by
+        // far more than 1e-6.
+        #expect(abs(total / 800 - s.deviance[k]) < 1e-6)
     }
 
     @Test func largeDataValidatesOnAHeldOutSample() {

@@ -195,6 +195,7 @@ public struct LambdaSearch: Sendable {
         // Each split's fit sees only its fitting rows, and its validation rows are scored apart.
         struct Split {
             let fitData: EncodedRows, fitY: [Double], fitWeights: [Double]
+            var fitWeight: Double { fitWeights.reduce(0, +) }
             let heldRows: [Int], heldData: EncodedRows
         }
         let parts: [Split] = splits.map { held in
@@ -217,6 +218,7 @@ public struct LambdaSearch: Sendable {
             for (f, part) in parts.enumerated() {
                 let objective = LogisticObjective(data: part.fitData, y: part.fitY, weights: part.fitWeights, lambda: lambda,
                                                   penaltyWeights: penaltyWeights)
+                solver.decrementTolerance = NewtonSolver.validationDecrement(totalWeight: part.fitWeight)
                 let result = solver.minimize(objective, start: beta[f])
                 beta[f] = result.beta
                 iterations += result.report.iterations

@@ -26,18 +26,22 @@ public struct LogisticFit: Sendable {
     }
 
     /// The same on encoded rows (what training builds).
+    /// `forValidation`: a search's fit, judged by its deviance alone: no covariance, and the fit
+    /// stops at a small Newton decrement (`NewtonSolver.validationDecrement`) without computing
+    /// the gradient and Hessian once more at the solution.
     /// `signs` (one per column of `data`, intercept last): +1 / −1 keep a coefficient ≥ 0 / ≤ 0
     /// (monotone shapes), fitted by `ConstrainedNewtonSolver`; nil or all 0 is the plain Newton fit.
     /// `penaltyWeights`: λ's multiplier per non-intercept term (`LogisticObjective`; nil: 1).
     public static func fit(data: EncodedRows, y: [Double], weights: [Double]? = nil, lambda: Double,
                            penaltyWeights: [Double]? = nil, signs: [Int]? = nil, maxIterations: Int = 100, gradientTolerance: Double = 1e-11,
-                           start given: [Double]? = nil,
+                           start given: [Double]? = nil, forValidation: Bool = false,
                            progress: ((Int, Double) -> Void)? = nil) -> LogisticFit {
         let w = weights ?? [Double](repeating: 1, count: y.count)
         let objective = LogisticObjective(data: data, y: y, weights: w, lambda: lambda, penaltyWeights: penaltyWeights)
         var solver = NewtonSolver()
         solver.maxIterations = maxIterations
         solver.gradientTolerance = gradientTolerance
+        if forValidation { solver.decrementTolerance = NewtonSolver.validationDecrement(totalWeight: w.reduce(0, +)) }
         // Start at the intercept-only optimum, logit of the weighted positive rate: one Newton step
         // fewer than from zero, and the same solution.
         var start = [Double](repeating: 0, count: data.cols)
@@ -61,7 +65,7 @@ public struct LogisticFit: Sendable {
         }
         let p = data.cols - 1
         var covariance: Matrix?
-        if let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }
+        if !forValidation, let chol = try? Cholesky(result.hessian), let inv = try? chol.inverse() { covariance = inv }
         var beta = Array(result.beta.prefix(p))
         for i in beta.indices where !beta[i].isFinite { beta[i] = 0 }
         var gram = result.initialHessian

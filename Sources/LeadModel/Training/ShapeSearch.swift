@@ -86,17 +86,18 @@ extension ShapePlan {
     }
 
     /// Settles `--numeric auto`: every searched column becomes `.spline` or `.bins` in the options
-    /// returned. `train` holds the training rows encoded with `readingDesign`. Nil search when there
+    /// returned, with the validation folds' solutions of the chosen design (nil when none was fitted). `train` holds the training rows encoded with `readingDesign`. Nil search when there
     /// was nothing to search or too few rows (then every such column is a spline, with a notice).
     func chooseShapes(train all: EncodedRows, y allY: [Double], weights allWeights: [Double], lambda: Double, seed: UInt64,
-                      maxIterations: Int, sampleRows: Int = ShapeSearch.sampleRows) -> (options: ShapeOptions, search: ShapeSearch?, notices: [String]) {
+                      maxIterations: Int, sampleRows: Int = ShapeSearch.sampleRows)
+        -> (options: ShapeOptions, search: ShapeSearch?, notices: [String], solutions: FoldDeviance.Solutions?) {
         let searched = searchedColumns
         var options = self.options
         let names = searched.map { readingDesign.columns[$0].name }
         for name in names { options.columns[name] = .spline }
-        guard !searched.isEmpty else { return (options, nil, []) }
+        guard !searched.isEmpty else { return (options, nil, [], nil) }
         guard all.rows >= ShapeSearch.minimumRows else {
-            return (options, nil, ["--numeric auto: \(all.rows) training rows are fewer than \(ShapeSearch.minimumRows); every numeric column is a spline (no step functions tried)"])
+            return (options, nil, ["--numeric auto: \(all.rows) training rows are fewer than \(ShapeSearch.minimumRows); every numeric column is a spline (no step functions tried)"], nil)
         }
         let (x, y, weights, _) = FoldDeviance.rows(all, y: allY, weights: allWeights, sampleRows: sampleRows, seed: seed)
         var search = ShapeSearch(columns: names, margin: ShapeSearch.defaultMargin, validationRows: 0, trials: [])
@@ -106,7 +107,7 @@ extension ShapePlan {
         // 1. The screen: each column's step bins against the all-spline fit.
         let base = expanded(options)
         let fit = LogisticFit.fit(data: base.train, y: y, weights: weights, lambda: lambda, penaltyWeights: base.design.penaltyWeights,
-                                  signs: base.signs, maxIterations: maxIterations)
+                                  signs: base.signs, maxIterations: maxIterations, forValidation: true)
         struct Candidate { var column: String; var bins: Int; var gain: Double; var degreesOfFreedom: Int }
         var candidates: [Candidate] = []
         for c in searched {
@@ -126,12 +127,15 @@ extension ShapePlan {
             candidates.append(Candidate(column: col.name, bins: cuts.count + 1, gain: screen.gain, degreesOfFreedom: df))
         }
         candidates.sort { $0.gain - Double($0.degreesOfFreedom) > $1.gain - Double($1.degreesOfFreedom) }
-        guard !candidates.isEmpty else { return (options, search, []) }
+        guard !candidates.isEmpty else { return (options, search, [], nil) }
 
         // 2. Validation, best-screened first.
         search.validationRows = x.rows
         let deviance = FoldDeviance(y: y, weights: weights, folds: ShapeSearch.folds, seed: seed, lambda: lambda, maxIterations: maxIterations)
-        var (before, solutions) = deviance(base.train, signs: base.signs, design: base.design)
+        // Each fold starts from the fit on all the searched rows (four fifths of its rows are the fold's).
+        let start = FoldDeviance.Solutions(names: base.design.termNames,
+                                           folds: Array(repeating: fit.beta + [fit.intercept], count: ShapeSearch.folds))
+        var (before, solutions) = deviance(base.train, signs: base.signs, design: base.design, from: start)
         for candidate in candidates {
             var trial = options
             trial.columns[candidate.column] = .bins
@@ -148,6 +152,8 @@ extension ShapePlan {
                 solutions = tried
             }
         }
-        return (options, search, [])
+        // The folds' solutions of the chosen design: the pair search, on the same sample and folds,
+        // starts from them.
+        return (options, search, [], solutions)
     }
 }

@@ -170,12 +170,14 @@ public struct Trainer {
         let capture = options.storesProfile ? ProfileCapture.capture(design: design, x: xTrain) : nil
         // `--numeric auto`: a spline or steps per column, chosen by cross-validation (`ShapeSearch`).
         var shapeSearch: ShapeSearch?
+        var shapeSolutions: FoldDeviance.Solutions?
         if !plan.searchedColumns.isEmpty {
             progress?("choosing numeric shapes")
             let chosen = plan.chooseShapes(train: xTrain, y: yTrain, weights: classWeights(yTrain), lambda: searchLambda,
                                            seed: options.seed, maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
             plan = plan.with(chosen.options)
             shapeSearch = chosen.search
+            shapeSolutions = chosen.solutions
             if options.searchesAsked { notices += chosen.notices }
             stage("shapes chosen")
         }
@@ -205,13 +207,13 @@ public struct Trainer {
                         guard let reading = readingRows?.train else { return [:] }
                         var out: [String: [ResolvedValue]] = [:]
                         for (c, col) in readingDesign.columns.enumerated() {
-                            let all = InteractionBuilder.readingValues(readingDesign, column: c, train: reading)
-                            out[col.name] = rows.map { r in r.map { all[$0] } } ?? all
+                            out[col.name] = InteractionBuilder.readingValues(readingDesign, column: c, train: reading, rows: rows)
                         }
                         return out
                     }, minLevelCount: options.minLevelCount,
                     lambda: searchLambda, seed: options.seed,
-                    maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows)
+                    maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows,
+                    refitShare: options.interactionRefitShare, from: shapeSolutions)
                 interactionSearch = search
                 if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
                 stage("interactions searched")

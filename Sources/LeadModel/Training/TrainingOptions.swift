@@ -27,6 +27,9 @@ public struct TrainingOptions: Sendable {
     public var searchesAsked = false
     /// The search's sample above this many training rows (`InteractionSearch.sampleRows`; smaller in tests).
     public var interactionSampleRows = InteractionSearch.sampleRows
+    /// The share of the margin a pair must gain with the rest held fixed to be refitted
+    /// (`InteractionSearch.refitShare`; −∞ in tests refits every pair).
+    public var interactionRefitShare = InteractionSearch.refitShare
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
