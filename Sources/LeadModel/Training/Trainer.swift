@@ -182,6 +182,7 @@ public struct Trainer {
             stage("shapes chosen")
         }
         var expanded = plan.expand(train: xTrain, holdout: xHold)
+        stage("shapes expanded")
         /// Adds the interactions of `pairs` to the design and the encoded rows.
         func addInteractions(_ pairs: [(String, String)]) {
             let values = readingValues(pairs.flatMap { [$0.0, $0.1] })
@@ -194,7 +195,10 @@ public struct Trainer {
             expanded.signs = extended.signs
             expanded.notices += extended.notices
         }
-        if !pass.interactions.isEmpty { addInteractions(pass.interactions.map { ($0.first, $0.second) }) }
+        if !pass.interactions.isEmpty {
+            addInteractions(pass.interactions.map { ($0.first, $0.second) })
+            stage("given interactions added")
+        }
         var interactionSearch: InteractionSearch?
         if options.interactionsAuto {
             if xTrain.rows < InteractionSearch.minimumRows {
@@ -215,6 +219,7 @@ public struct Trainer {
                     maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows,
                     refitShare: options.interactionRefitShare, from: shapeSolutions)
                 interactionSearch = search
+                stage("pairs searched")
                 if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
                 stage("interactions searched")
             }
