@@ -56,7 +56,8 @@ enum TrainingSummary {
             }
             for t in search.trials {
                 let screened = t.refitted == false ? " (screened out: its cells alone, the rest held fixed, gained < \(String(format: "%g", search.margin * InteractionSearch.refitShare)))" : ""
-                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(screened)")
+                let finer = t.finerCells == true ? " (finer cells: up to \(InteractionCells.fine.categorical) levels, \(InteractionCells.fine.numeric) bins)" : ""
+                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(finer)\(screened)")
             }
         }
         if let s = m.lambdaSelection {
@@ -99,7 +100,8 @@ enum TrainingSummary {
                 "kept": search.kept.map(\.pair), "rejected": search.rejected.map(\.pair),
                 "trials": search.trials.map { ["pair": $0.pair, "kept": $0.kept, "screen_gain": $0.screenGain, "degrees_of_freedom": $0.degreesOfFreedom,
                                                "validation_deviance_before": $0.validationDevianceBefore,
-                                               "validation_deviance_after": $0.validationDevianceAfter, "refitted": $0.refitted ?? NSNull()] as [String: Any] },
+                                               "validation_deviance_after": $0.validationDevianceAfter, "refitted": $0.refitted ?? NSNull(),
+                                               "finer_cells": $0.finerCells ?? NSNull()] as [String: Any] },
             ] as [String: Any]
         }
         if let search = m.shapeSearch {

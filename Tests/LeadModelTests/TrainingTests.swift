@@ -18,6 +18,9 @@ import Testing
         var o = leadsOptions()
         o.penalty = .none
         o.shapes.numeric = .linear  // the generator plants straight-line effects per unit
+        // and no interaction: with a pair in the model, a level's own coefficient is its effect in
+        // the pair's reference cells only, no longer the planted main effect.
+        o.interactionsAuto = false
         let model = try Trainer(options: o).train().model
         func coefficient(_ term: String) throws -> Double {
             let t = try #require(model.design.termNames.firstIndex(of: term), "no term \(term)")

@@ -19,6 +19,17 @@ import LeadSupport
 ///
 /// Cell pairs with fewer than `--min-level-count` training rows get no term. At most one of an
 /// interaction's terms is 1 in a row: it is an indicator group like a categorical column's.
+/// How finely an interaction cuts its two columns: at most `categorical` cells of a categorical side
+/// (its largest levels, the rest with the reference), `numeric` quantile bins of a numeric one.
+/// `--interaction A:B` uses `coarse`; `--interactions auto` tries each pair both ways and keeps
+/// the one that validates better (`InteractionSearch`).
+public struct InteractionCells: Sendable, Equatable {
+    public var categorical: Int
+    public var numeric: Int
+    public static let coarse = InteractionCells(categorical: 6, numeric: 4)
+    public static let fine = InteractionCells(categorical: 8, numeric: 6)
+}
+
 public struct InteractionEncoding: Codable, Sendable, Equatable {
     public var first: InteractionSide
     public var second: InteractionSide
@@ -33,8 +44,8 @@ public struct InteractionEncoding: Codable, Sendable, Equatable {
         public var count: Int
     }
 
-    public static let maxCategoricalCells = 6
-    public static let numericBins = 4
+    public static let maxCategoricalCells = InteractionCells.coarse.categorical
+    public static let numericBins = InteractionCells.coarse.numeric
 
     public init(first: InteractionSide, second: InteractionSide, cells: [Cell]) {
         self.first = first
@@ -200,7 +211,8 @@ public enum InteractionBuilder {
     }
 
     /// The cells of column `c` of the final design from its training values.
-    static func side(_ design: Design, column c: Int, values: [ResolvedValue], minLevelCount: Int) -> InteractionSide {
+    static func side(_ design: Design, column c: Int, values: [ResolvedValue], minLevelCount: Int,
+                     cells resolution: InteractionCells = .coarse) -> InteractionSide {
         let col = design.columns[c]
         let name = col.name
         switch col.kind {
@@ -208,7 +220,7 @@ public enum InteractionBuilder {
             let reference = e.groups.firstIndex { $0.value == e.reference } ?? 0
             let order = e.groups.indices.filter { $0 != reference && e.groups[$0].count >= minLevelCount }
                 .sorted { e.groups[$0].count != e.groups[$1].count ? e.groups[$0].count > e.groups[$1].count : $0 < $1 }
-                .prefix(InteractionEncoding.maxCategoricalCells - 1)
+                .prefix(resolution.categorical - 1)
             var cells = [Int](repeating: 0, count: e.groups.count)
             let rest = order.count + 1 < e.groups.count
             var labels = ["\(name)=" + (rest ? "(rest)" : ColumnEncoding.display(e.reference))]
@@ -237,8 +249,8 @@ public enum InteractionBuilder {
             var cuts: [Double] = []
             let n = observed.count
             if n > 0 {
-                for q in 1..<InteractionEncoding.numericBins {
-                    let v = observed[min(n - 1, q * n / InteractionEncoding.numericBins)]
+                for q in 1..<resolution.numeric {
+                    let v = observed[min(n - 1, q * n / resolution.numeric)]
                     if v > observed[0] && cuts.last.map({ v > $0 }) ?? true { cuts.append(v) }
                 }
             }
@@ -267,9 +279,9 @@ public enum InteractionBuilder {
     /// The interaction of columns `a` and `b` of `design`, its terms numbered from `firstTerm`,
     /// given both columns' training values.
     static func interaction(_ design: Design, a: Int, b: Int, valuesA: [ResolvedValue], valuesB: [ResolvedValue],
-                            minLevelCount: Int, firstTerm: Int) -> InteractionEncoding {
-        let first = side(design, column: a, values: valuesA, minLevelCount: minLevelCount)
-        let second = side(design, column: b, values: valuesB, minLevelCount: minLevelCount)
+                            minLevelCount: Int, firstTerm: Int, cells resolution: InteractionCells = .coarse) -> InteractionEncoding {
+        let first = side(design, column: a, values: valuesA, minLevelCount: minLevelCount, cells: resolution)
+        let second = side(design, column: b, values: valuesB, minLevelCount: minLevelCount, cells: resolution)
         let width = second.cellCount
         var counts = [Int](repeating: 0, count: first.cellCount * width)
         for i in valuesA.indices { counts[first.cell(valuesA[i]) * width + second.cell(valuesB[i])] += 1 }
@@ -293,9 +305,10 @@ public enum InteractionBuilder {
 
     /// Adds the interactions of `pairs` (column names) to `design` and to the training and holdout
     /// rows encoded with it; `trainValues` / `holdoutValues` give every column's values by name.
+    /// The pairs named in `fine` ("a:b") get `InteractionCells.fine`, the others `.coarse`.
     static func extend(design: Design, train x: EncodedRows, holdout h: Matrix, signs: [Int], pairs: [(String, String)],
                        trainValues: [String: [ResolvedValue]], holdoutValues: [String: [ResolvedValue]],
-                       minLevelCount: Int) -> Extended {
+                       minLevelCount: Int, fine: Set<String> = []) -> Extended {
         var out = design
         var notices: [String] = []
         var interactions = design.interactions ?? []
@@ -307,7 +320,8 @@ public enum InteractionBuilder {
                 notices.append("interaction \(a) × \(b) left out: \([a, b].filter { n in !design.columns.contains { $0.name == n } }.map { "'\($0)'" }.joined(separator: " and ")) is not in the model")
                 continue
             }
-            let i = interaction(design, a: ca, b: cb, valuesA: va, valuesB: vb, minLevelCount: minLevelCount, firstTerm: names.count)
+            let i = interaction(design, a: ca, b: cb, valuesA: va, valuesB: vb, minLevelCount: minLevelCount, firstTerm: names.count,
+                                cells: fine.contains("\(a):\(b)") ? .fine : .coarse)
             if i.cells.isEmpty {
                 notices.append("interaction \(i.name) left out: no pair of its cells has --min-level-count \(minLevelCount) training leads")
                 continue

@@ -16,6 +16,9 @@ import LinearAlgebra
 ///    solution without the pair (`FoldDeviance.heldFixed`: a few passes over the rows, no matrix).
 ///    A pair that gains less than `refitShare` of the margin so is rejected on that figure; the
 ///    others are refitted with every coefficient free, and that refit decides.
+///    Each pair is judged cut two ways (`InteractionCells`: up to 6 cells of a categorical column
+///    and 4 bins of a number, or 8 and 6); of the cuts kept, the one with the lower validation
+///    deviance is.
 ///
 /// The screen and validation fits use λ = 1 when λ is chosen automatically (it is chosen afterwards,
 /// on the final design), the given λ otherwise (0 with `--penalty none`). The holdout is never used.
@@ -37,11 +40,15 @@ public struct InteractionSearch: Codable, Sendable, Equatable {
         /// `refitShare` of the margin with the others held fixed, and `validationDevianceAfter` is
         /// that screen's (nil in models written before the screen).
         public var refitted: Bool?
+        /// Whether the pair's figures are those of its finer cut (`InteractionCells.fine`): kept so
+        /// when that cut validated better (nil in models written before both cuts were tried).
+        public var finerCells: Bool?
 
         enum CodingKeys: String, CodingKey {
             case first, second, kept
             case foldsImproved = "folds_improved"
             case refitted
+            case finerCells = "finer_cells"
             case screenGain = "screen_gain"
             case degreesOfFreedom = "degrees_of_freedom"
             case validationDevianceBefore = "validation_deviance_before"
@@ -128,45 +135,69 @@ extension InteractionBuilder {
         let empty = Matrix(rows: 0, cols: design.termCount + 1)
         // Each fold's η under the current design's solutions (for the screen), made when first needed.
         var etas: [[Double]]?
+        /// One way of cutting the candidate pair, judged.
+        struct Variant {
+            var extended: InteractionBuilder.Extended
+            var added: Bool
+            var after: Double
+            var tried: FoldDeviance.Solutions
+            var refitted: Bool
+            var improved: Int
+            var keep: Bool
+            var fine: Bool
+        }
         for candidate in ranked {
-            let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
-                                  pairs: [(candidate.first, candidate.second)], trainValues: values, holdoutValues: values.mapValues { _ in [] },
-                                  minLevelCount: minLevelCount)
-            let added = extended.design.termCount > current.design.termCount
-            var after = before
-            var tried = solutions
-            var refitted = false
-            if added {
-                // The screen: the pair's cells fitted with every other coefficient held at its fold's
-                // solution. Only a pair that gains at least `refitShare` of the margin so is refitted
-                // in full (every coefficient free), and only the refit can keep it.
-                if etas == nil { etas = solutions.folds.map { current.rows.times($0) } }
-                let p = current.design.termCount
-                let group = extended.train.groupOf[p]
-                let cells = extended.design.termCount - p
-                let levels = extended.train.levels
-                let cell = (0..<n).map { i -> Int32 in let t = levels[group * n + i]; return t < 0 ? -1 : t - Int32(p) }
-                let penalties = (p..<extended.design.termCount).map { lambda * (extended.design.penaltyWeights?[$0] ?? 1) }
-                let held = deviance.heldFixed(etas: etas!, cell: cell, cells: cells, penalties: penalties)
-                after = held.deviance
-                tried.foldDeviance = held.foldDeviance
-                if before - held.deviance >= search.margin * refitShare {
-                    (after, tried) = deviance(extended.train, signs: extended.signs, design: extended.design, from: solutions)
-                    refitted = true
+            let pair = "\(candidate.first):\(candidate.second)"
+            // Each pair is cut coarsely and finely (`InteractionCells`); the finer cut is kept only
+            // when it validates better than the coarse one.
+            var variants: [Variant] = []
+            for fine in [false, true] {
+                let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
+                                      pairs: [(candidate.first, candidate.second)], trainValues: values, holdoutValues: values.mapValues { _ in [] },
+                                      minLevelCount: minLevelCount, fine: fine ? [pair] : [])
+                let added = extended.design.termCount > current.design.termCount
+                // The finer cut of a pair whose columns have no more cells than the coarse one is the same pair.
+                if fine, let coarse = variants.first, coarse.extended.design.termNames == extended.design.termNames { break }
+                var after = before
+                var tried = solutions
+                var refitted = false
+                if added {
+                    // The screen: the pair's cells fitted with every other coefficient held at its fold's
+                    // solution. Only a pair that gains at least `refitShare` of the margin so is refitted
+                    // in full (every coefficient free), and only the refit can keep it.
+                    if etas == nil { etas = solutions.folds.map { current.rows.times($0) } }
+                    let p = current.design.termCount
+                    let group = extended.train.groupOf[p]
+                    let cells = extended.design.termCount - p
+                    let levels = extended.train.levels
+                    let cell = (0..<n).map { i -> Int32 in let t = levels[group * n + i]; return t < 0 ? -1 : t - Int32(p) }
+                    let penalties = (p..<extended.design.termCount).map { lambda * (extended.design.penaltyWeights?[$0] ?? 1) }
+                    let held = deviance.heldFixed(etas: etas!, cell: cell, cells: cells, penalties: penalties)
+                    after = held.deviance
+                    tried.foldDeviance = held.foldDeviance
+                    if before - held.deviance >= search.margin * refitShare {
+                        (after, tried) = deviance(extended.train, signs: extended.signs, design: extended.design, from: solutions)
+                        refitted = true
+                    }
                 }
+                let improved = added ? zip(solutions.foldDeviance, tried.foldDeviance).filter { $1 < $0 }.count : 0
+                let keep = added && before - after >= search.margin && improved >= InteractionSearch.folds - 1
+                variants.append(Variant(extended: extended, added: added, after: after, tried: tried, refitted: refitted,
+                                        improved: improved, keep: keep, fine: fine))
             }
-            let improved = added ? zip(solutions.foldDeviance, tried.foldDeviance).filter { $1 < $0 }.count : 0
-            let keep = added && before - after >= search.margin && improved >= InteractionSearch.folds - 1
+            // The kept cut that validates best; with none kept, the one that came closest.
+            let chosen = variants.filter(\.keep).min { $0.after < $1.after } ?? variants.min { $0.after < $1.after }!
             search.trials.append(.init(first: candidate.first, second: candidate.second, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
-                                       validationDevianceAfter: after, kept: keep, foldsImproved: added ? improved : nil,
-                                       refitted: added ? refitted : nil))
-            if keep {
-                precondition(refitted)
+                                       validationDevianceAfter: chosen.after, kept: chosen.keep,
+                                       foldsImproved: chosen.added ? chosen.improved : nil,
+                                       refitted: chosen.added ? chosen.refitted : nil, finerCells: chosen.fine))
+            if chosen.keep {
+                precondition(chosen.refitted)
                 etas = nil
-                current = (extended.design, extended.train, extended.signs)
-                before = after
-                solutions = tried
+                current = (chosen.extended.design, chosen.extended.train, chosen.extended.signs)
+                before = chosen.after
+                solutions = chosen.tried
             }
         }
         return search

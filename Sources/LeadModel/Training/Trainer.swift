@@ -184,11 +184,14 @@ public struct Trainer {
         var expanded = plan.expand(train: xTrain, holdout: xHold)
         stage("shapes expanded")
         /// Adds the interactions of `pairs` to the design and the encoded rows.
-        func addInteractions(_ pairs: [(String, String)]) {
+        /// Adds the interactions of `pairs` to the design and the encoded rows (those named in `fine`
+        /// with `InteractionCells.fine`).
+        func addInteractions(_ pairs: [(String, String)], fine: Set<String> = []) {
             let values = readingValues(pairs.flatMap { [$0.0, $0.1] })
             let extended = InteractionBuilder.extend(
                 design: expanded.design, train: expanded.train, holdout: expanded.holdout, signs: expanded.signs,
-                pairs: pairs, trainValues: values.train, holdoutValues: values.holdout, minLevelCount: options.minLevelCount)
+                pairs: pairs, trainValues: values.train, holdoutValues: values.holdout, minLevelCount: options.minLevelCount,
+                fine: fine)
             expanded.design = extended.design
             expanded.train = extended.train
             expanded.holdout = extended.holdout
@@ -220,7 +223,9 @@ public struct Trainer {
                     refitShare: options.interactionRefitShare, from: shapeSolutions)
                 interactionSearch = search
                 stage("pairs searched")
-                if !search.kept.isEmpty { addInteractions(search.kept.map { ($0.first, $0.second) }) }
+                if !search.kept.isEmpty {
+                    addInteractions(search.kept.map { ($0.first, $0.second) }, fine: Set(search.kept.filter { $0.finerCells == true }.map(\.pair)))
+                }
                 stage("interactions searched")
             }
         }
