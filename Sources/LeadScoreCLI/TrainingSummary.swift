@@ -56,7 +56,7 @@ enum TrainingSummary {
             }
             for t in search.trials {
                 let screened = t.refitted == false ? " (screened out: its cells alone, the rest held fixed, gained < \(String(format: "%g", search.margin * InteractionSearch.refitShare)))" : ""
-                let finer = t.finerCells == true ? " (finer cells: up to \(InteractionCells.fine.categorical) levels, \(InteractionCells.fine.numeric) bins)" : ""
+                let finer = t.finerCells == true ? " (finer cells: up to \(InteractionCells.fine.categorical - 1) levels, \(InteractionCells.fine.numeric) bins)" : ""
                 lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(finer)\(screened)")
             }
         }
