@@ -52,12 +52,20 @@ enum TrainingSummary {
             if search.trials.isEmpty {
                 lines.append("  interactions auto: no pair tried: no pair's screen gain beat chance")
             } else {
-                lines.append("  interactions auto: the \(search.trials.count) best-screened pair(s) (at most \(search.cap)) tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin)):")
+                lines.append("  interactions auto: the \(search.trials.count) best-screened pair(s) (at most \(search.cap)) tried by \(InteractionSearch.folds)-fold cross-validation on \(search.validationRows) training rows (kept when the deviance per row falls ≥ \(search.margin), and falls in at least \(InteractionSearch.folds - 1) of the \(InteractionSearch.folds) folds):")
             }
             for t in search.trials {
-                let screened = t.refitted == false ? " (screened out: its cells alone, the rest held fixed, gained < \(String(format: "%g", search.margin * InteractionSearch.refitShare)))" : ""
-                let finer = t.finerCells == true ? " (finer cells: up to \(InteractionCells.fine.categorical - 1) levels, \(InteractionCells.fine.numeric) bins)" : ""
-                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(finer)\(screened)")
+                // Why, when the deviance alone does not say: the folds rule, the screen, no terms.
+                var why = ""
+                if t.refitted == false {
+                    why = " (not refitted: its cells alone, the rest held fixed, gained < \(String(format: "%g", search.margin * InteractionSearch.refitShare)))"
+                } else if t.refitted == nil && t.foldsImproved == nil && t.validationDevianceAfter == t.validationDevianceBefore {
+                    why = " (no cell pair has --min-level-count leads: no terms)"
+                } else if let folds = t.foldsImproved {
+                    why = " (better in \(folds) of \(InteractionSearch.folds) folds)"
+                }
+                let finer = t.finerCells == true ? " (finer cells)" : ""
+                lines.append("            \(t.kept ? "kept    " : "rejected") \(t.first) × \(t.second): deviance \(String(format: "%.4f", t.validationDevianceBefore)) → \(String(format: "%.4f", t.validationDevianceAfter))\(finer)\(why)")
             }
         }
         if let s = m.lambdaSelection {
@@ -101,6 +109,7 @@ enum TrainingSummary {
                 "trials": search.trials.map { ["pair": $0.pair, "kept": $0.kept, "screen_gain": $0.screenGain, "degrees_of_freedom": $0.degreesOfFreedom,
                                                "validation_deviance_before": $0.validationDevianceBefore,
                                                "validation_deviance_after": $0.validationDevianceAfter, "refitted": $0.refitted ?? NSNull(),
+                                               "folds_improved": $0.foldsImproved ?? NSNull(),
                                                "finer_cells": $0.finerCells ?? NSNull()] as [String: Any] },
             ] as [String: Any]
         }

@@ -197,6 +197,86 @@ import LeadSupport
         #expect(screenedOut >= 2, "the screen spared few refits: \(a.trials)")
     }
 
+    /// Each searched pair is judged cut two ways (`InteractionCells`): the coarse cut's verdict is
+    /// the one a search with that cut alone gives, and the finer cut is taken only when it is kept
+    /// and validates better. On the bundled leads (the demo's options) `lead_source × company_size`
+    /// is kept cut finer: its company_size side has 6 bins, more than the coarse cut's 4.
+    @Test func theFinerCutIsTakenOnlyWhenItValidatesBetter() throws {
+        func train(_ cuts: [InteractionCells]) throws -> LeadScoreModel {
+            var o = TrainingOptions(dataPath: Paths.leads, target: "status", positive: "accepted")
+            o.idColumn = "lead_id"
+            o.exclude = ["reject_reason"]
+            o.timeColumn = "created_at"
+            o.holdoutAfter = FieldParser.date("2026-06-30")
+            o.holdoutAfterText = "2026-06-30"
+            o.interactionCuts = cuts
+            return try Trainer(options: o).train().model
+        }
+        let both = try train([.coarse, .fine]), coarse = try train([.coarse])
+        let a = try #require(both.interactionSearch), b = try #require(coarse.interactionSearch)
+        #expect(b.trials.allSatisfy { $0.finerCells == false })
+        // The first pair is tried against the same model in both searches.
+        let (first, alone) = (try #require(a.trials.first), try #require(b.trials.first))
+        #expect(first.pair == alone.pair && first.validationDevianceBefore == alone.validationDevianceBefore)
+        if first.finerCells == true {
+            #expect(first.kept)
+            if alone.kept { #expect(first.validationDevianceAfter < alone.validationDevianceAfter, "\(first) \(alone)") }
+        } else {
+            #expect(first.validationDevianceAfter == alone.validationDevianceAfter && first.kept == alone.kept)
+        }
+        #expect(first.pair == "lead_source:company_size" && first.kept && first.finerCells == true, "\(first)")
+        let pair = try #require(both.design.interactions?.first { $0.name == "lead_source × company_size" })
+        #expect(pair.second.cuts?.count == InteractionCells.fine.numeric - 1)
+        let coarsePair = try #require(coarse.design.interactions?.first { $0.name == "lead_source × company_size" })
+        #expect(coarsePair.second.cuts?.count == InteractionCells.coarse.numeric - 1)
+    }
+
+    /// A numeric side's cut points over a narrow range: at 3 significant digits 199.17 and 199.33
+    /// both read "199" and two terms would share a name (a model every reader refuses). The labels
+    /// take the digits that tell the cuts apart; a negative bound reads "a to b".
+    @Test func cellLabelsTellEveryCutApart() throws {
+        #expect(InteractionBuilder.cutTexts([199.17, 199.33, 199.5, 199.66, 199.83]) == ["199.2", "199.3", "199.5", "199.7", "199.8"])
+        #expect(InteractionBuilder.cutTexts([1.0001, 1.0002, 1.0004]) == ["1.0001", "1.0002", "1.0004"])
+        #expect(InteractionBuilder.cutTexts([3, 10, 250]) == ["3", "10", "250"])
+        #expect(InteractionBuilder.cutTexts([4.958, 4.963]) == ["4.958", "4.963"])
+        // Through a trained pair: list_price spread over 199.00–199.99, cut finely, with a pair
+        // planted on it; the model's term names are distinct and the model reads back.
+        let path = Paths.temporary("narrow.csv")
+        var rng = SplitMix64(seed: 3)
+        var text = "lead_id,plan,list_price,y\n"
+        let plans = ["basic", "pro", "team", "ent"]
+        for i in 0..<6000 {
+            let plan = plans[Int(rng.next() % 4)]
+            let price = 199 + Double(rng.next() % 100) / 100
+            let eta = (plan == "pro" ? 1.5 : -0.3) * (price - 199.5) * 4
+            let y = Double(rng.next() % 10_000) / 10_000 < StableMath.sigmoid(eta) ? "won" : "lost"
+            text += "L\(i),\(plan),\(price),\(y)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var o = TrainingOptions(dataPath: path, target: "y", positive: "won")
+        o.idColumn = "lead_id"
+        o.interactions = [InteractionPair("plan", "list_price")]
+        o.interactionsAuto = false
+        let model = try Trainer(options: o).train().model
+        #expect(Set(model.design.termNames).count == model.design.termNames.count)
+        let labels = try #require(model.design.interactions?.first?.second.labels)
+        #expect(Set(labels).count == labels.count, "\(labels)")
+        #expect(try Self.readsBack(model))
+    }
+
+    /// `--monotone` promises the score never moves against the direction given: the pair search
+    /// never pairs a monotone column (a pair's cells would bend its shape).
+    @Test func thePairSearchNeverPairsAMonotoneColumn() throws {
+        let (model, _) = try Self.shaped(rows: 20000, interactions: [], lambda: 1) {
+            $0.interactionsAuto = true
+            $0.shapes.monotone["company_size"] = .increasing
+        }
+        let search = try #require(model.interactionSearch)
+        #expect(!search.trials.isEmpty)
+        #expect(search.trials.allSatisfy { $0.first != "company_size" && $0.second != "company_size" }, "\(search.trials.map(\.pair))")
+        #expect((model.design.interactions ?? []).allSatisfy { $0.first.column != "company_size" && $0.second.column != "company_size" })
+    }
+
     /// `FoldDeviance.heldFixed` fits each cell's value with the rest held fixed: at the values it
     /// returns, each cell's penalized gradient over the fold's fitting rows is zero, and the fold's
     /// deviance is its held-out rows' scored with them.

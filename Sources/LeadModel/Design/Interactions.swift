@@ -210,6 +210,18 @@ public enum InteractionBuilder {
         }
     }
 
+    /// The cut points as the cells' labels show them: integers as they are, other values with the
+    /// fewest significant digits (3 at least) that tell every cut apart. The labels are term names,
+    /// which must be distinct: cuts 199.17 and 199.33 at 3 digits both read "199", and a model
+    /// with two terms of one name is refused by every command that reads it.
+    static func cutTexts(_ cuts: [Double]) -> [String] {
+        for digits in 3...17 {
+            let texts = cuts.map { x in x == x.rounded() && abs(x) < 1e15 ? compact(x) : formatted(x, "%.\(digits)g") }
+            if Set(texts).count == cuts.count { return texts }
+        }
+        return cuts.map { "\($0)" }
+    }
+
     /// The cells of column `c` of the final design from its training values.
     static func side(_ design: Design, column c: Int, values: [ResolvedValue], minLevelCount: Int,
                      cells resolution: InteractionCells = .coarse) -> InteractionSide {
@@ -258,11 +270,14 @@ public enum InteractionBuilder {
             if case .boolean = col.kind, cuts == [1] {
                 labels = ["\(name)=no", "\(name)=yes"]
             } else {
+                let text = InteractionBuilder.cutTexts(cuts)
                 for j in 0...cuts.count {
-                    if cuts.isEmpty { labels.append(name) } else if j == 0 { labels.append("\(name) < \(compact(cuts[0]))") } else if j == cuts.count {
-                        labels.append("\(name) ≥ \(compact(cuts[j - 1]))")
+                    if cuts.isEmpty { labels.append(name) } else if j == 0 { labels.append("\(name) < \(text[0])") } else if j == cuts.count {
+                        labels.append("\(name) ≥ \(text[j - 1])")
                     } else {
-                        labels.append("\(name) \(compact(cuts[j - 1]))–\(compact(cuts[j]))")
+                        // "4–6"; "-1.8 to -0.1" when a bound is negative (a dash beside a minus misreads).
+                        let range = cuts[j - 1] < 0 || cuts[j] < 0 ? " to " : "–"
+                        labels.append("\(name) \(text[j - 1])\(range)\(text[j])")
                     }
                 }
             }

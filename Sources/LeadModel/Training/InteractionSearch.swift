@@ -96,7 +96,9 @@ extension InteractionBuilder {
     static func search(design: Design, train all: EncodedRows, y allY: [Double], weights allWeights: [Double], signs: [Int],
                        values: ([Int]?) -> [String: [ResolvedValue]], minLevelCount: Int, lambda: Double, seed: UInt64,
                        maxIterations: Int, sampleRows: Int = InteractionSearch.sampleRows,
-                       refitShare: Double = InteractionSearch.refitShare, from warm: FoldDeviance.Solutions? = nil) -> InteractionSearch {
+                       refitShare: Double = InteractionSearch.refitShare, cuts: [InteractionCells] = [.coarse, .fine],
+                       from warm: FoldDeviance.Solutions? = nil) -> InteractionSearch {
+        precondition(!cuts.isEmpty, "InteractionSearch: no cut to judge the pairs with")
         let (x, y, weights, picked) = FoldDeviance.rows(all, y: allY, weights: allWeights, sampleRows: sampleRows, seed: seed)
         // Every column's values as read, of the searched rows (`values(picked)`: nil is every row).
         let values = values(picked)
@@ -116,6 +118,9 @@ extension InteractionBuilder {
         var cells: [InteractionScreen.Cells] = []
         for (c, col) in design.columns.enumerated() {
             guard let v = values[col.name] else { continue }
+            // A monotone column is never searched: a pair's cells could bend its shape, and
+            // `--monotone` promises the score never moves against the direction given.
+            if case .shape(let e) = col.kind, case .monotone = e.basis { continue }
             let side = side(design, column: c, values: v, minLevelCount: minLevelCount)
             guard side.cellCount > 1 else { continue }
             cells.append(InteractionScreen.Cells(name: col.name, cell: v.map { Int32(side.cell($0)) }, count: side.cellCount))
@@ -151,13 +156,13 @@ extension InteractionBuilder {
             // Each pair is cut coarsely and finely (`InteractionCells`); the finer cut is kept only
             // when it validates better than the coarse one.
             var variants: [Variant] = []
-            for fine in [false, true] {
+            for fine in [false, true] where cuts.contains(fine ? .fine : .coarse) {
                 let extended = extend(design: current.design, train: current.rows, holdout: empty, signs: current.signs,
                                       pairs: [(candidate.first, candidate.second)], trainValues: values, holdoutValues: values.mapValues { _ in [] },
                                       minLevelCount: minLevelCount, fine: fine ? [pair] : [])
                 let added = extended.design.termCount > current.design.termCount
                 // The finer cut of a pair whose columns have no more cells than the coarse one is the same pair.
-                if fine, let coarse = variants.first, coarse.extended.design.termNames == extended.design.termNames { break }
+                if fine, let coarse = variants.first, !coarse.fine, coarse.extended.design.termNames == extended.design.termNames { break }
                 var after = before
                 var tried = solutions
                 var refitted = false
@@ -185,8 +190,8 @@ extension InteractionBuilder {
                 variants.append(Variant(extended: extended, added: added, after: after, tried: tried, refitted: refitted,
                                         improved: improved, keep: keep, fine: fine))
             }
-            // The kept cut that validates best; with none kept, the one that came closest.
-            let chosen = variants.filter(\.keep).min { $0.after < $1.after } ?? variants.min { $0.after < $1.after }!
+            // The kept cut that validates best; with none kept, the first cut's figures (the coarse one's).
+            let chosen = variants.filter(\.keep).min { $0.after < $1.after } ?? variants[0]
             search.trials.append(.init(first: candidate.first, second: candidate.second, screenGain: candidate.gain,
                                        degreesOfFreedom: candidate.degreesOfFreedom, validationDevianceBefore: before,
                                        validationDevianceAfter: chosen.after, kept: chosen.keep,

@@ -199,6 +199,14 @@ public struct Trainer {
             expanded.notices += extended.notices
         }
         if !pass.interactions.isEmpty {
+            // A given pair on a monotone column is built as asked, and said to bend the promise.
+            for pair in pass.interactions {
+                for name in [pair.first, pair.second] {
+                    guard let col = expanded.design.columns.first(where: { $0.name == name }),
+                          case .shape(let e) = col.kind, case .monotone = e.basis else { continue }
+                    notices.append("--interaction \(pair.first):\(pair.second): '\(name)' is --monotone, and the pair's cells add to its shape: the score is monotone in '\(name)' only within each cell of the other column (--interactions auto never pairs a monotone column)")
+                }
+            }
             addInteractions(pass.interactions.map { ($0.first, $0.second) })
             stage("given interactions added")
         }
@@ -220,7 +228,7 @@ public struct Trainer {
                     }, minLevelCount: options.minLevelCount,
                     lambda: searchLambda, seed: options.seed,
                     maxIterations: options.maxIterations, sampleRows: options.interactionSampleRows,
-                    refitShare: options.interactionRefitShare, from: shapeSolutions)
+                    refitShare: options.interactionRefitShare, cuts: options.interactionCuts, from: shapeSolutions)
                 interactionSearch = search
                 stage("pairs searched")
                 if !search.kept.isEmpty {

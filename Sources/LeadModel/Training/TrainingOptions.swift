@@ -30,6 +30,8 @@ public struct TrainingOptions: Sendable {
     /// The share of the margin a pair must gain with the rest held fixed to be refitted
     /// (`InteractionSearch.refitShare`; −∞ in tests refits every pair).
     public var interactionRefitShare = InteractionSearch.refitShare
+    /// The cuts each searched pair is judged with (both by default; one in tests that compare).
+    public var interactionCuts: [InteractionCells] = [.coarse, .fine]
     /// A categorical column with more distinct values than this is taken for an identifier and dropped.
     public var maxLevels = 10_000
     public var penalty: Penalty = .l2
