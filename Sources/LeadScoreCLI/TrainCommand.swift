@@ -107,7 +107,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("""
         Fit COLUMN as a monotone shape (repeatable): piecewise linear between its training quantiles, \
         with every slope kept ≥ 0 (increasing) or ≤ 0 (decreasing) by the solver, e.g. \
-        --monotone page_views=increasing: more page views never lowers the score.
+        --monotone page_views=increasing: more page views never lowers the score (--interactions \
+        auto never pairs it; an --interaction on it is built with a notice that its cells can bend the shape).
         """, valueName: "column=increasing|decreasing"))
     var monotone: [String] = []
 
@@ -123,9 +124,12 @@ struct TrainCommand: ParsableCommand {
         auto: search for more pairs: the main-effects fit's residuals rank every pair of columns (a \
         FAST-style screen), the best 8 are tried in turn, and a pair is kept only when it lowers the \
         5-fold cross-validated deviance per training row by at least 0.001 (log loss by 0.0005), \
-        and lowers it in at least 4 of the 5 folds. \
+        and lowers it in at least 4 of the 5 folds. Each pair is tried cut as --interaction cuts it \
+        and finer (7 levels, 6 bins), keeping the cut that validates better; a pair whose cells alone \
+        (the rest held fixed) gain less than 0.0002 is rejected without a refit. A --monotone column \
+        is never paired. \
         auto is the default (on fewer than 1,000 training rows no pairs are searched). none: only the \
-        pairs given with --interaction. The summary lists the pairs kept and rejected.
+        pairs given with --interaction. The summary lists the pairs kept and rejected, and why.
         """, valueName: "none|auto"))
     var interactions: InteractionsChoice?
 
