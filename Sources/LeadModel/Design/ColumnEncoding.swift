@@ -72,6 +72,12 @@ public struct ColumnEncoding: Sendable, Equatable {
         }
     }
 
+    /// Whether the column is a monotone shape (`--monotone`).
+    public var isMonotone: Bool {
+        if case .shape(let e) = kind, case .monotone = e.basis { return true }
+        return false
+    }
+
     /// The encoding of a categorical column (nil otherwise).
     public var categorical: CategoricalEncoding? {
         if case .categorical(let e) = kind { return e }

@@ -1,12 +1,23 @@
 import LinearAlgebra
 import LeadSupport
 
+/// How finely an interaction cuts its two columns: at most `categorical` cells of a categorical side
+/// (its largest levels, the rest with the reference), `numeric` quantile bins of a numeric one.
+/// `--interaction A:B` uses `coarse`; `--interactions auto` tries each pair both ways and keeps
+/// the one that validates better (`InteractionSearch`).
+public struct InteractionCells: Sendable, Equatable {
+    public var categorical: Int
+    public var numeric: Int
+    public static let coarse = InteractionCells(categorical: 6, numeric: 4)
+    public static let fine = InteractionCells(categorical: 8, numeric: 6)
+}
+
 /// An interaction between two input columns (`train --interaction A:B`), EBM-like: each column is
 /// cut into a few cells, and the interaction's terms are 0/1 indicators of cell pairs (a, b) with
 /// a ≥ 1 and b ≥ 1. Cell 0 of each side is the reference (no term), so the main effects stay the
 /// columns' own terms and a fit without a penalty stays identifiable.
 ///
-/// - A categorical side: its reference level (with the levels past the largest `maxCategoricalCells − 1`
+/// - A categorical side: its reference level (with the levels past the largest `InteractionCells.categorical − 1`
 ///   and those under `--min-level-count`) is cell 0, each of the other largest levels a cell of its own.
 ///   A level never seen in training is in the cell of `(other)` when the column scores it so, else in
 ///   a last cell `column=(unseen)`.
@@ -19,17 +30,6 @@ import LeadSupport
 ///
 /// Cell pairs with fewer than `--min-level-count` training rows get no term. At most one of an
 /// interaction's terms is 1 in a row: it is an indicator group like a categorical column's.
-/// How finely an interaction cuts its two columns: at most `categorical` cells of a categorical side
-/// (its largest levels, the rest with the reference), `numeric` quantile bins of a numeric one.
-/// `--interaction A:B` uses `coarse`; `--interactions auto` tries each pair both ways and keeps
-/// the one that validates better (`InteractionSearch`).
-public struct InteractionCells: Sendable, Equatable {
-    public var categorical: Int
-    public var numeric: Int
-    public static let coarse = InteractionCells(categorical: 6, numeric: 4)
-    public static let fine = InteractionCells(categorical: 8, numeric: 6)
-}
-
 public struct InteractionEncoding: Codable, Sendable, Equatable {
     public var first: InteractionSide
     public var second: InteractionSide
@@ -43,9 +43,6 @@ public struct InteractionEncoding: Codable, Sendable, Equatable {
         /// Training rows in the cell pair.
         public var count: Int
     }
-
-    public static let maxCategoricalCells = InteractionCells.coarse.categorical
-    public static let numericBins = InteractionCells.coarse.numeric
 
     public init(first: InteractionSide, second: InteractionSide, cells: [Cell]) {
         self.first = first

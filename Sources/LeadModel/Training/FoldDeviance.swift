@@ -46,6 +46,24 @@ struct FoldDeviance {
         var folds: [[Double]]
         /// Each fold's deviance per row of the fold (their row-weighted mean is the deviance per row).
         var foldDeviance: [Double] = []
+
+        /// `solution` (one per name, then the intercept) laid out for the terms `terms` (then the
+        /// intercept): a term it names keeps its value, another starts at 0.
+        func start(for terms: [String], from solution: [Double]) -> [Double] {
+            let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            return terms.map { index[$0].map { solution[$0] } ?? 0 } + [solution[names.count]]
+        }
+    }
+
+    /// Σ 2 w ℓ(y, η) over fold `f`'s rows, with `eta(i)` row i's linear predictor, and the fold's row count.
+    private func foldSum(_ f: Int, eta: (Int) -> Double) -> (sum: Double, rows: Int) {
+        var sum = 0.0, rows = 0
+        for i in 0..<y.count where fold[i] == f {
+            let e = eta(i)
+            sum += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -e : e)
+            rows += 1
+        }
+        return (sum, rows)
     }
 
     /// The deviance per row of `design` (its terms' names and penalty weights) encoded as `data`,
@@ -55,25 +73,18 @@ struct FoldDeviance {
         let names = design.termNames, penaltyWeights = design.penaltyWeights
         let n = y.count
         var d = 0.0
-        let index = previous.map { Dictionary($0.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
         var solutions = Solutions(names: names, folds: [])
         for f in 0..<folds {
             let rows = fitRows[f]
-            let start = previous.map { p -> [Double] in
-                names.map { name in index![name].map { p.folds[f][$0] } ?? 0 } + [p.folds[f][p.names.count]]
-            }
+            let start = previous.map { $0.start(for: names, from: $0.folds[f]) }
             let fit = LogisticFit.fit(data: data.selecting(rows), y: rows.map { y[$0] }, weights: rows.map { weights[$0] },
                                       lambda: lambda, penaltyWeights: penaltyWeights, signs: signs, maxIterations: maxIterations,
                                       gradientTolerance: FoldDeviance.tolerance, start: start, forValidation: true)
             solutions.folds.append(fit.beta + [fit.intercept])
             let eta = data.times(fit.beta + [fit.intercept])
-            var foldSum = 0.0, foldRows = 0
-            for i in 0..<n where fold[i] == f {
-                foldSum += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -eta[i] : eta[i])
-                foldRows += 1
-            }
-            d += foldSum
-            solutions.foldDeviance.append(foldSum / Double(max(1, foldRows)))
+            let scored = foldSum(f) { eta[$0] }
+            d += scored.sum
+            solutions.foldDeviance.append(scored.sum / Double(max(1, scored.rows)))
         }
         return (d / Double(max(1, n)), solutions)
     }
@@ -119,15 +130,9 @@ extension FoldDeviance {
                 }
                 if !moved { break }
             }
-            var foldSum = 0.0, foldRows = 0
-            for i in 0..<n where fold[i] == f {
-                let c = Int(cell[i])
-                let e = c >= 0 ? eta[i] + gamma[c] : eta[i]
-                foldSum += 2 * weights[i] * StableMath.log1pexp(y[i] > 0.5 ? -e : e)
-                foldRows += 1
-            }
-            d += foldSum
-            foldDeviance.append(foldSum / Double(max(1, foldRows)))
+            let scored = foldSum(f) { i in cell[i] >= 0 ? eta[i] + gamma[Int(cell[i])] : eta[i] }
+            d += scored.sum
+            foldDeviance.append(scored.sum / Double(max(1, scored.rows)))
             cellValues.append(gamma)
         }
         return (d / Double(max(1, n)), foldDeviance, cellValues)

@@ -108,9 +108,8 @@ extension InteractionBuilder {
         // Started (as the folds below) from the shape search's folds on the same rows, when it ran:
         // their mean, by term name (a term they lack at 0).
         let start = warm.map { w -> [Double] in
-            let index = Dictionary(w.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             let mean = (0...w.names.count).map { j in w.folds.reduce(0) { $0 + $1[j] } / Double(max(1, w.folds.count)) }
-            return design.termNames.map { index[$0].map { mean[$0] } ?? 0 } + [mean[w.names.count]]
+            return w.start(for: design.termNames, from: mean)
         }
         let base = LogisticFit.fit(data: x, y: y, weights: weights, lambda: lambda, penaltyWeights: design.penaltyWeights,
                                    signs: signs, maxIterations: maxIterations, start: start, forValidation: true)
@@ -120,7 +119,7 @@ extension InteractionBuilder {
             guard let v = values[col.name] else { continue }
             // A monotone column is never searched: a pair's cells could bend its shape, and
             // `--monotone` promises the score never moves against the direction given.
-            if case .shape(let e) = col.kind, case .monotone = e.basis { continue }
+            if col.isMonotone { continue }
             let side = side(design, column: c, values: v, minLevelCount: minLevelCount)
             guard side.cellCount > 1 else { continue }
             cells.append(InteractionScreen.Cells(name: col.name, cell: v.map { Int32(side.cell($0)) }, count: side.cellCount))

@@ -183,7 +183,6 @@ public struct Trainer {
         }
         var expanded = plan.expand(train: xTrain, holdout: xHold)
         stage("shapes expanded")
-        /// Adds the interactions of `pairs` to the design and the encoded rows.
         /// Adds the interactions of `pairs` to the design and the encoded rows (those named in `fine`
         /// with `InteractionCells.fine`).
         func addInteractions(_ pairs: [(String, String)], fine: Set<String> = []) {
@@ -202,8 +201,7 @@ public struct Trainer {
             // A given pair on a monotone column is built as asked, and said to bend the promise.
             for pair in pass.interactions {
                 for name in [pair.first, pair.second] {
-                    guard let col = expanded.design.columns.first(where: { $0.name == name }),
-                          case .shape(let e) = col.kind, case .monotone = e.basis else { continue }
+                    guard expanded.design.columns.first(where: { $0.name == name })?.isMonotone == true else { continue }
                     notices.append("--interaction \(pair.first):\(pair.second): '\(name)' is --monotone, and the pair's cells add to its shape: the score is monotone in '\(name)' only within each cell of the other column (--interactions auto never pairs a monotone column)")
                 }
             }
